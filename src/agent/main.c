@@ -1,7 +1,334 @@
-/* vigie-agent: placeholder until the engine lands. */
+/*
+ * main.c - vigie-agent: watch directories, hash what changes, report it.
+ *
+ * The process: parse options, load ossec.conf (a bad file stops here with
+ * file:line), prepare HOME, optionally daemonize, then run the FIM engine
+ * on the main thread. A dedicated thread waits for signals with sigwait:
+ * SIGTERM/SIGINT stop the engine cleanly; SIGHUP reloads the configuration
+ * (keeping the old one if the new one is invalid) and reopens the log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/local_events.h"
+#include "fim/config.h"
+#include "fim/engine.h"
+#include "lib/conf.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+#define AGENT_DEFAULT_HOME "/var/vigie"
+
+struct agent_opts {
+	const char *config;
+	const char *home;
+	const char *local_events;
+	bool foreground;
+	bool oneshot;
+	bool test_config;
+	bool debug;
+};
+
+struct agent {
+	struct agent_opts opts;
+	char *config_path;
+	char *db_path;
+	struct fim_config cfg;
+	pthread_mutex_t lock;
+	struct fim_engine *engine; /* the running engine, for the signal thread */
+	bool reload;
+	bool quit;
+};
+
+static void usage(FILE *out)
 {
-	puts("vigie-agent " VIGIE_VERSION);
+	fprintf(out,
+		"Usage: vigie-agent [OPTION]...\n"
+		"Watch the directories of the <syscheck> configuration, hash every new or\n"
+		"changed file (md5, sha1, sha256), keep a baseline and report added,\n"
+		"modified and deleted files as Wazuh syscheck events.\n"
+		"\n"
+		"  -c, --config FILE        configuration (default: HOME/etc/ossec.conf)\n"
+		"  -D, --home DIR           state, logs and keys directory (default: %s)\n"
+		"  -f, --foreground         stay in the foreground and log to stderr too\n"
+		"  -t, --test-config        check the configuration and exit\n"
+		"      --local-events PATH  append events as JSON lines to PATH (- = stdout)\n"
+		"      --oneshot            run one scan (baseline or rescan) and exit\n"
+		"  -d, --debug              log debug messages\n"
+		"  -V, --version            print the version and exit\n"
+		"  -h, --help               print this help and exit\n"
+		"\n"
+		"Files under HOME:\n"
+		"  etc/ossec.conf           configuration (Wazuh <syscheck> syntax)\n"
+		"  logs/vigie.log           the agent's log\n"
+		"  queue/fim/fim.db         the baseline (SQLite)\n"
+		"\n"
+		"Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration\n"
+		"and reopens the log.\n"
+		"\n"
+		"Exit status: 0 on success, 1 on a configuration or runtime error,\n"
+		"2 on a usage error.\n",
+		AGENT_DEFAULT_HOME);
+}
+
+static int parse_args(int argc, char **argv, struct agent_opts *o)
+{
+	enum { OPT_LOCAL_EVENTS = 256, OPT_ONESHOT };
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"home", required_argument, NULL, 'D'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"test-config", no_argument, NULL, 't'},
+		{"local-events", required_argument, NULL, OPT_LOCAL_EVENTS},
+		{"oneshot", no_argument, NULL, OPT_ONESHOT},
+		{"debug", no_argument, NULL, 'd'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	o->home = AGENT_DEFAULT_HOME;
+	while ((c = getopt_long(argc, argv, "c:D:ftdVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'D': o->home = optarg; break;
+		case 'f': o->foreground = true; break;
+		case 't': o->test_config = true; break;
+		case 'd': o->debug = true; break;
+		case OPT_LOCAL_EVENTS: o->local_events = optarg; break;
+		case OPT_ONESHOT: o->oneshot = true; break;
+		case 'V': printf("vigie-agent %s\n", VIGIE_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vigie-agent: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
 	return 0;
+}
+
+static int load_config(const char *path, struct fim_config *cfg, struct vg_err *err)
+{
+	struct vg_conf_section sections[] = {{"syscheck", fim_config_parse, cfg}};
+	fim_config_init(cfg);
+	int rc = vg_conf_load(path, sections, 1, err);
+	if (rc != 0)
+		fim_config_free(cfg);
+	return rc;
+}
+
+static int prepare_home(struct agent *a, struct vg_err *err)
+{
+	static const char *const dirs[] = {"logs", "queue/fim", "etc"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char *p = vg_xasprintf("%s/%s", a->opts.home, dirs[i]);
+		int rc = vg_fs_mkdirs(p, 0750, err);
+		vg_free(p);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void *signal_thread(void *arg)
+{
+	struct agent *a = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		pthread_mutex_lock(&a->lock);
+		if (sig == SIGHUP)
+			a->reload = true;
+		else
+			a->quit = true;
+		if (a->engine != NULL)
+			fim_engine_stop(a->engine);
+		bool quit = a->quit;
+		pthread_mutex_unlock(&a->lock);
+		if (quit)
+			return NULL;
+	}
+}
+
+static void reload(struct agent *a)
+{
+	struct vg_err err = VG_ERR_INIT;
+	struct fim_config cfg;
+
+	if (vg_log_reopen(&err) != 0)
+		vg_log_warn("%s", err.msg);
+	if (load_config(a->config_path, &cfg, &err) != 0) {
+		vg_log_error("configuration not reloaded, keeping the current one: %s", err.msg);
+		return;
+	}
+	fim_config_free(&a->cfg);
+	a->cfg = cfg;
+	vg_log_info("configuration reloaded from %s", a->config_path);
+}
+
+/* Run engines until a stop signal; returns the exit status. */
+static int run(struct agent *a, struct local_events *sink)
+{
+	for (;;) {
+		struct fim_engine_opts eo = FIM_ENGINE_OPTS_INIT;
+		struct fim_engine *engine = NULL;
+		struct vg_err err = VG_ERR_INIT;
+
+		eo.cfg = &a->cfg;
+		eo.db_path = a->db_path;
+		eo.emit = local_events_write;
+		eo.ctx = sink;
+		eo.oneshot = a->opts.oneshot;
+		if (fim_engine_new(&eo, &engine, &err) != 0) {
+			vg_log_error("%s", err.msg);
+			return 1;
+		}
+		pthread_mutex_lock(&a->lock);
+		a->engine = engine;
+		bool stop_now = a->quit || a->reload;
+		pthread_mutex_unlock(&a->lock);
+		if (stop_now)
+			fim_engine_stop(engine);
+		int rc = fim_engine_run(engine, &err);
+		pthread_mutex_lock(&a->lock);
+		a->engine = NULL;
+		bool again = a->reload && !a->quit;
+		a->reload = false;
+		pthread_mutex_unlock(&a->lock);
+		fim_engine_free(engine);
+		if (rc != 0) {
+			vg_log_error("%s", err.msg);
+			return 1;
+		}
+		if (!again)
+			return 0;
+		reload(a);
+	}
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return chdir("/");
+}
+
+static int agent_start(struct agent *a, struct local_events **sink, struct vg_err *err)
+{
+	if (prepare_home(a, err) != 0)
+		return 1;
+	if (a->opts.local_events != NULL && local_events_open(a->opts.local_events, sink, err) != 0)
+		return 1;
+	if (*sink == NULL) {
+		/* no transport yet: events go to HOME/logs/events.json */
+		char *p = vg_xasprintf("%s/logs/events.json", a->opts.home);
+		int rc = local_events_open(p, sink, err);
+		vg_free(p);
+		if (rc != 0)
+			return 1;
+	}
+	char *log = vg_xasprintf("%s/logs/vigie.log", a->opts.home);
+	int rc = vg_log_open(log, a->opts.foreground, err);
+	vg_free(log);
+	if (rc != 0)
+		return 1;
+	if (!a->opts.foreground && daemonize() != 0) {
+		vg_err_errno(err, errno, "cannot daemonize");
+		return 1;
+	}
+	if (setpriority(PRIO_PROCESS, 0, a->cfg.process_priority) != 0)
+		vg_log_warn("cannot set process_priority %d: %s", a->cfg.process_priority,
+			    strerror(errno));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent a = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct local_events *sink = NULL;
+	struct vg_err err = VG_ERR_INIT;
+	pthread_t sigthr;
+	sigset_t set;
+	int status = parse_args(argc, argv, &a.opts);
+
+	if (status != 0)
+		return status;
+	vg_log_init("vigie-agent", a.opts.debug ? VG_LOG_DEBUG : VG_LOG_INFO);
+	a.config_path = a.opts.config != NULL ? vg_xstrdup(a.opts.config)
+					      : vg_xasprintf("%s/etc/ossec.conf", a.opts.home);
+	a.db_path = vg_xasprintf("%s/queue/fim/fim.db", a.opts.home);
+	if (load_config(a.config_path, &a.cfg, &err) != 0) {
+		fprintf(stderr, "vigie-agent: ERROR: %s\n", err.msg);
+		status = 1;
+		goto out_paths;
+	}
+	if (a.opts.test_config) {
+		printf("vigie-agent: %s: configuration OK (%zu director%s)\n", a.config_path,
+		       a.cfg.ndirs, a.cfg.ndirs == 1 ? "y" : "ies");
+		goto out;
+	}
+	if (agent_start(&a, &sink, &err) != 0) {
+		fprintf(stderr, "vigie-agent: ERROR: %s\n", err.msg);
+		status = 1;
+		goto out;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_create(&sigthr, NULL, signal_thread, &a);
+	pthread_detach(sigthr);
+	vg_log_info("vigie-agent %s started: %zu director%s, home %s", VIGIE_VERSION, a.cfg.ndirs,
+		    a.cfg.ndirs == 1 ? "y" : "ies", a.opts.home);
+	status = run(&a, sink);
+	vg_log_info("vigie-agent stopped");
+out:
+	local_events_close(sink);
+	fim_config_free(&a.cfg);
+out_paths:
+	vg_free(a.config_path);
+	vg_free(a.db_path);
+	vg_log_close();
+	return status;
 }

@@ -1,7 +1,54 @@
-/* vigie: placeholder until the commands land. */
+/*
+ * main.c - vigie: the operator's command line.
+ *
+ * A thin dispatcher: each subcommand lives in its own file (cli/<name>.c)
+ * and parses its own options.
+ */
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#include "cli/scan.h"
+#include "lib/log.h"
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct cli_command commands[] = {
+	{"scan", cli_scan, "hash files and trees (md5, sha1, sha256) as JSON lines"},
+};
+
+static void usage(FILE *out)
 {
-	puts("vigie " VIGIE_VERSION);
-	return 0;
+	fprintf(out, "Usage: vigie COMMAND [OPTION]... [ARG]...\n"
+		     "The Vigie operator's command line.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'vigie COMMAND --help' for a command's options.\n"
+		     "  -V, --version  print the version and exit\n");
+}
+
+int main(int argc, char **argv)
+{
+	vg_log_init("vigie", VG_LOG_WARN);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("vigie %s\n", VIGIE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "vigie: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
 }

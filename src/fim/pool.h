@@ -1,0 +1,53 @@
+/*
+ * pool.h - The hashing worker pool.
+ *
+ * One worker per core (or as configured), each with its own fim_hasher.
+ * Jobs go in through a bounded queue (fim_pool_submit blocks when it is
+ * full: backpressure, not loss) and come back, finished, on a done list
+ * that the owner drains with fim_pool_take_done. The done callback runs on
+ * a worker thread each time a job finishes so the owner can wake up.
+ *
+ * A worker opens the file itself when the job has no fd (O_NOFOLLOW |
+ * O_NONBLOCK, so a FIFO swapped in at the last moment never blocks it),
+ * checks with fstat that it is still a regular file, and hashes it unless
+ * it is over max_size (then hash_state is FIM_HASH_TOO_BIG).
+ */
+#ifndef FIM_POOL_H
+#define FIM_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fim/entry.h"
+#include "lib/err.h"
+
+struct fim_job {
+	struct fim_entry entry; /* in: path and lstat; out: digests, hash_state */
+	struct fim_entry old;   /* carried for the owner; not touched */
+	bool has_old;
+	bool vanished;          /* out: the file was gone when the worker got to it */
+	int fd;                 /* in: an open fd to hash (closed by the pool) or -1 */
+	unsigned which;         /* digests wanted: FIM_CHECK_MD5 | ... */
+	uint64_t max_size;      /* 0 = no limit */
+	int mode;               /* carried for the owner */
+	struct fim_job *next;
+};
+
+struct fim_pool;
+
+int fim_pool_new(unsigned nworkers, void (*done)(void *ctx), void *ctx, struct fim_pool **out,
+		 struct vg_err *err) VG_MUST_CHECK;
+/* Queue job (ownership moves to the pool until it comes back done). */
+void fim_pool_submit(struct fim_pool *p, struct fim_job *job);
+/* The finished jobs in completion order (a list through ->next), or NULL. */
+struct fim_job *fim_pool_take_done(struct fim_pool *p);
+/* Jobs submitted and not yet taken back. */
+uint64_t fim_pool_in_flight(struct fim_pool *p);
+/* Stop and join the workers; unfinished jobs are dropped. NULL allowed. */
+void fim_pool_free(struct fim_pool *p);
+
+/* A new job for path (copied), fd -1. */
+struct fim_job *fim_job_new(const char *path, size_t len);
+void fim_job_free(struct fim_job *job);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * scan.h - Walking a monitored tree.
+ *
+ * fim_walk visits every file below a start directory that the <directories>
+ * entry governing it asks for: it walks with openat/fdopendir/fstatat from
+ * directory descriptors, so paths of any length work; it never follows
+ * symlinks unless follow_symbolic_link is set (and then detects loops); it
+ * honours recursion_level, <ignore>, restrict= and skip_nfs/dev/sys/proc;
+ * it never opens FIFOs, sockets or devices (they are skipped with a debug
+ * line). Directories are descended, not reported. Vanishing entries and a
+ * directory replaced by a file mid-walk are skipped, not errors.
+ *
+ * The walker runs on the caller's thread and holds at most one open
+ * descriptor per directory level.
+ */
+#ifndef FIM_SCAN_H
+#define FIM_SCAN_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "fim/config.h"
+#include "lib/err.h"
+
+struct fim_walk_item {
+	const char *path;       /* absolute; borrowed for the call */
+	size_t path_len;
+	const struct stat *st;  /* lstat, or stat of the target when following */
+	const struct fim_dir *dir;
+	int dirfd;              /* the parent directory, open */
+	const char *name;       /* the last component, relative to dirfd */
+};
+
+/* Called for each file; a non-zero return stops the walk and is returned. */
+typedef int (*fim_walk_fn)(void *ctx, const struct fim_walk_item *it);
+
+/*
+ * Walk start, which must be dir->path or lie below it (the depth limit is
+ * counted from dir->path). If start is itself a file it is reported alone.
+ * VG_ENOTFOUND when start does not exist; other failures below start are
+ * logged and skipped.
+ */
+int fim_walk(const struct fim_config *cfg, const struct fim_dir *dir, const char *start,
+	     fim_walk_fn fn, void *ctx, struct vg_err *err) VG_MUST_CHECK;
+
+/*
+ * Whether a single path (not walked) passes dir's filters: depth, ignore and
+ * restrict. depth is the number of components of path below dir->path.
+ */
+int fim_walk_accepts(const struct fim_config *cfg, const struct fim_dir *dir, const char *path,
+		     int depth, const struct stat *st);
+
+#endif

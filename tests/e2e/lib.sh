@@ -1,0 +1,90 @@
+# tests/e2e/lib.sh - shared helpers for the end-to-end tests.
+#
+# Each test sources this file, gets a fresh temporary directory in $T (removed
+# on exit, with every daemon it started), and uses the real binaries from
+# $VG_BUILD_DIR (set by ctest; defaults to build/).
+set -euo pipefail
+
+VG_SOURCE_DIR=${VG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+VG_BUILD_DIR=${VG_BUILD_DIR:-$VG_SOURCE_DIR/build}
+AGENT=$VG_BUILD_DIR/vigie-agent
+VIGIE=$VG_BUILD_DIR/vigie
+T=$(mktemp -d /tmp/vigie-e2e.XXXXXX)
+VG_PIDS=()
+
+vg_cleanup() {
+	local pid
+	for pid in "${VG_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap vg_cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -f "$T/home/logs/vigie.log" ]; then
+		echo "--- vigie.log" >&2
+		tail -n 30 "$T/home/logs/vigie.log" >&2
+	fi
+	if [ -f "$T/events.json" ]; then
+		echo "--- events.json" >&2
+		tail -n 20 "$T/events.json" >&2
+	fi
+	exit 1
+}
+
+# write_config FILE SYSCHECK_BODY
+write_config() {
+	cat >"$1" <<EOC
+<ossec_config>
+  <syscheck>
+$2
+  </syscheck>
+</ossec_config>
+EOC
+}
+
+# start_agent CONFIG [extra args...]: runs in the background, events in $T/events.json
+start_agent() {
+	local conf=$1
+	shift
+	"$AGENT" -c "$conf" -D "$T/home" -f --local-events "$T/events.json" "$@" \
+		>>"$T/agent.out" 2>&1 &
+	VG_PIDS+=($!)
+	AGENT_PID=$!
+}
+
+# wait_for TIMEOUT_S JQ_FILTER: until some event line matches the jq -e filter
+wait_for() {
+	local timeout=$1 filter=$2 end=$((SECONDS + $1))
+	while [ $SECONDS -le $end ]; do
+		if [ -f "$T/events.json" ] &&
+			jq -c "select($filter)" "$T/events.json" 2>/dev/null | grep -q .; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "no event matching '$filter' within ${timeout}s"
+}
+
+# wait_log TIMEOUT_S PATTERN: until vigie.log contains the fixed string
+wait_log() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -le $end ]; do
+		grep -qF -- "$2" "$T/home/logs/vigie.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "log never said '$2' within $1s"
+}
+
+# count FILTER: number of event lines matching the jq filter
+count() {
+	jq -c "select($1)" "$T/events.json" 2>/dev/null | wc -l
+}
+
+stop_agent() {
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID" || fail "agent exited with status $?"
+}
