@@ -37,7 +37,12 @@ enum fim_check {
 /* Monitoring options of a <directories> entry. */
 enum fim_dir_opt {
 	FIM_OPT_REALTIME = 1u << 0,
-	FIM_OPT_WHODATA = 1u << 1, /* accepted; runs as realtime for now */
+	/*
+	 * Accepted; runs as realtime for now. whodata="yes" sets both bits, so
+	 * a watcher tests FIM_OPT_REALTIME and the event's mode reads
+	 * "whodata" when this bit is set (Wazuh: whodata wins over realtime).
+	 */
+	FIM_OPT_WHODATA = 1u << 1,
 	FIM_OPT_REPORT_CHANGES = 1u << 2,
 	FIM_OPT_FOLLOW_SYMLINK = 1u << 3,
 };
@@ -69,6 +74,7 @@ enum fim_realtime_backend {
 
 struct fim_config {
 	bool disabled;
+	bool disabled_explicit;      /* a <disabled> was seen: later blocks keep it */
 	struct fim_dir *dirs;
 	size_t ndirs;
 	struct fim_ignore *ignores;

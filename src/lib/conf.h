@@ -24,6 +24,9 @@
 
 struct vg_conf_node; /* an XML element; borrowed from the loaded document */
 
+/* Larger files (or buffers) are refused with VG_ETOOBIG before parsing. */
+#define VG_CONF_MAX_SIZE (4u * 1024 * 1024)
+
 /* Section handler: parse node into ctx; on failure fill err and return < 0. */
 typedef int (*vg_conf_section_fn)(void *ctx, const struct vg_conf_node *node,
 				  struct vg_err *err);
@@ -36,7 +39,13 @@ struct vg_conf_section {
 
 /*
  * Load path, dispatching sections to the nsections handlers. Errors read
- * "FILE:LINE: message" (VG_EPARSE) or name the file (VG_ENOTFOUND, VG_EPERM).
+ * "FILE:LINE: message" (VG_EPARSE) or name the file (VG_ENOTFOUND, VG_EPERM,
+ * VG_ETOOBIG over VG_CONF_MAX_SIZE). Hostile input is refused, not expanded:
+ * a DTD or an entity declaration is VG_EPARSE, nothing is fetched from the
+ * network, nesting is limited by libxml2 (256 levels). An <?xml ...?>
+ * declaration is allowed on the first line; the file is read as UTF-8.
+ * Handlers run in document order; the first failure stops the load (earlier
+ * handlers have already filled their ctx: the caller discards it).
  */
 int vg_conf_load(const char *path, const struct vg_conf_section *sections, size_t nsections,
 		 struct vg_err *err) VG_MUST_CHECK;
@@ -46,9 +55,16 @@ int vg_conf_load_buffer(const char *name, const char *data, size_t len,
 			const struct vg_conf_section *sections, size_t nsections,
 			struct vg_err *err) VG_MUST_CHECK;
 
-/* Node accessors. Strings are borrowed for the duration of the handler. */
+/*
+ * Node accessors. Strings are borrowed for the duration of the handler: they
+ * live in the parsed document, which is freed when vg_conf_load returns.
+ */
 const char *vg_conf_node_name(const struct vg_conf_node *n);
-/* Trimmed text content ("" when empty). */
+/*
+ * Trimmed text content ("" when empty): the node's own text and CDATA
+ * children concatenated, without the text of child elements. Computed once
+ * per element at load time, so the call is cheap and allocates nothing.
+ */
 const char *vg_conf_node_text(const struct vg_conf_node *n);
 long vg_conf_node_line(const struct vg_conf_node *n);
 const char *vg_conf_node_file(const struct vg_conf_node *n);
@@ -62,12 +78,23 @@ bool vg_conf_node_attr_at(const struct vg_conf_node *n, size_t i, const char **n
 			  const char **value);
 
 /*
- * Helpers that fill err with "FILE:LINE: <element>: ..." and return VG_EPARSE.
- * vg_conf_yesno accepts exactly "yes" or "no" (Wazuh's rule).
+ * Helpers that fill err and return VG_EPARSE.
+ * vg_conf_yesno accepts exactly "yes" or "no" (Wazuh's rule); otherwise the
+ * message is "FILE:LINE: WHAT: expected yes or no, got \"VALUE\"" (value
+ * escaped). vg_conf_error writes "FILE:LINE: " followed by the formatted
+ * message: the caller names the section and element, e.g.
+ * "<syscheck>: unknown element <foo>".
  */
 int vg_conf_yesno(const struct vg_conf_node *n, const char *value, const char *what, bool *out,
 		  struct vg_err *err) VG_MUST_CHECK;
 int vg_conf_error(const struct vg_conf_node *n, struct vg_err *err, const char *fmt, ...)
 	VG_PRINTF(3, 4);
+
+/*
+ * The candidate closest to word by edit distance (case-insensitive), or NULL
+ * when none is close enough to be a plausible typo. Used for "did you mean"
+ * hints; candidates is an array of n strings.
+ */
+const char *vg_conf_hint(const char *word, const char *const *candidates, size_t n);
 
 #endif
