@@ -483,11 +483,16 @@ static void engine_scan(struct fim_engine *e)
 
 /* ---------------------------------------------------------------- schedule */
 
-/* Next wall-clock time a scheduled scan is due after a scan started at from. */
+/*
+ * Next wall-clock time a scheduled scan is due after a scan started at from:
+ * every frequency seconds and, when scan_time or scan_day is set, also at
+ * that time (midnight when only days are given) on those days.
+ */
 static time_t engine_next_scan(const struct fim_config *cfg, time_t from)
 {
+	time_t next = from + (time_t)cfg->frequency;
 	if (cfg->scan_time < 0 && cfg->scan_days == 0)
-		return from + (time_t)cfg->frequency;
+		return next;
 	struct tm tm;
 	localtime_r(&from, &tm);
 	int at = cfg->scan_time >= 0 ? cfg->scan_time : 0;
@@ -502,9 +507,9 @@ static time_t engine_next_scan(const struct fim_config *cfg, time_t from)
 		if (when <= from || when == (time_t)-1)
 			continue;
 		if (cfg->scan_days == 0 || (cfg->scan_days & (1u << (unsigned)t.tm_wday)))
-			return when;
+			return when < next ? when : next;
 	}
-	return from + (time_t)cfg->frequency;
+	return next;
 }
 
 /* --------------------------------------------------------------- realtime */
