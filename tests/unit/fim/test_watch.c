@@ -496,6 +496,30 @@ static void test_watch__missing_root_appears(void **state)
 	vg_free(sib);
 }
 
+/* A directory replaced by a file: removed as a directory, then changed. */
+static void test_watch__dir_replaced_by_file(void **state)
+{
+	struct t_ctx *t = *state;
+	const char *roots[] = {"root"};
+	t_mkdir(t, "root");
+	t_mkdir(t, "root/x");
+	t_start(t, roots, 1);
+	char *x = t_path(t, "root/x");
+
+	assert_int_equal(rmdir(x), 0);
+	t_write(x, "now a file");
+	assert_true(t_wait(t, x, FIM_WATCH_REMOVED | FIM_WATCH_DIR));
+	assert_true(t_wait(t, x, FIM_WATCH_CHANGED));
+	pthread_mutex_lock(&t->mu);
+	bool changed_as_file = false;
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->recs[i].path, x) == 0 && (t->recs[i].flags & FIM_WATCH_CHANGED))
+			changed_as_file = (t->recs[i].flags & FIM_WATCH_DIR) == 0;
+	pthread_mutex_unlock(&t->mu);
+	assert_true(changed_as_file);
+	vg_free(x);
+}
+
 /* A symlink in place of the root is not followed: the root is gone. */
 static void test_watch__root_replaced_by_symlink(void **state)
 {
@@ -641,6 +665,7 @@ int main(void)
 	    T_BOTH(test_watch__deep_path),
 	    T_BOTH(test_watch__root_deleted_and_recreated),
 	    T_BOTH(test_watch__missing_root_appears),
+	    T_BOTH(test_watch__dir_replaced_by_file),
 	    T_BOTH(test_watch__root_replaced_by_symlink),
 	    T_BOTH(test_watch__overflow_calls_lost),
 	    cmocka_unit_test_setup_teardown(test_watch__api_errors, setup_in, teardown),
