@@ -27,6 +27,12 @@ enum fim_watch_flag {
 	FIM_WATCH_REMOVED = 1u << 1, /* deleted or moved out */
 	FIM_WATCH_DIR = 1u << 2,     /* path is (was) a directory: rescan the subtree */
 };
+/*
+ * FIM_WATCH_DIR is set only when a directory appeared (created, moved in, a
+ * root came back) or went away; an attribute change on a directory comes
+ * without it. CHANGED means "look at this path": the caller stats it, so a
+ * CHANGED for something already gone is harmless. Duplicates happen.
+ */
 
 struct fim_watch_ops {
 	/* Something happened at path (flags: enum fim_watch_flag). */
@@ -47,12 +53,21 @@ struct fim_watch;
  * directories.
  */
 int fim_watch_new(enum fim_realtime_backend backend, const struct fim_watch_ops *ops, void *ctx,
-		  struct fim_watch **out, struct vg_err *err) VG_MUST_CHECK;
-int fim_watch_add_root(struct fim_watch *w, const char *root, bool follow, struct vg_err *err)
-	VG_MUST_CHECK;
-/* Start the watcher thread. */
+                  struct fim_watch **out, struct vg_err *err) VG_MUST_CHECK;
+int fim_watch_add_root(struct fim_watch *w, const char *root, bool follow,
+                       struct vg_err *err) VG_MUST_CHECK;
+/*
+ * Set every watch (fanotify marks, or the inotify walk of each tree) and
+ * start the watcher thread. When it returns, the watches are in place: a
+ * scan the caller starts afterwards cannot miss a change made after it.
+ * With FIM_RT_AUTO each root whose filesystem refuses fanotify falls back to
+ * inotify; FIM_RT_FANOTIFY fails instead. Roots cannot be added afterwards.
+ */
 int fim_watch_start(struct fim_watch *w, struct vg_err *err) VG_MUST_CHECK;
-/* The backend in use once started: FIM_RT_FANOTIFY or FIM_RT_INOTIFY. */
+/*
+ * The backend in use once started: FIM_RT_FANOTIFY or FIM_RT_INOTIFY
+ * (FIM_RT_INOTIFY as soon as any root had to fall back to it).
+ */
 enum fim_realtime_backend fim_watch_backend(const struct fim_watch *w);
 /* Stop the thread and free everything. NULL is allowed. */
 void fim_watch_free(struct fim_watch *w);
