@@ -1,0 +1,211 @@
+/* Unit tests for src/fim/scan.c: the tree walker. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fim/config.h"
+#include "fim/scan.h"
+#include "lib/mem.h"
+
+struct fixture {
+	char root[64];
+	struct fim_config cfg;
+	struct fim_dir dir;
+	char **seen;
+	size_t nseen;
+};
+
+static void touch(const char *root, const char *rel)
+{
+	char *p = vg_xasprintf("%s/%s", root, rel);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "x", 1), 1);
+	close(fd);
+	vg_free(p);
+}
+
+static void mkd(const char *root, const char *rel)
+{
+	char *p = vg_xasprintf("%s/%s", root, rel);
+	assert_int_equal(mkdir(p, 0755), 0);
+	vg_free(p);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = vg_xcalloc(1, sizeof(*f));
+	strcpy(f->root, "/tmp/vg-scan-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	fim_config_init(&f->cfg);
+	f->dir.path = f->root;
+	f->dir.checks = FIM_CHECK_ALL;
+	f->dir.recursion_level = FIM_DEFAULT_DEPTH;
+	mkd(f->root, "a");
+	mkd(f->root, "a/b");
+	touch(f->root, "top.txt");
+	touch(f->root, "a/mid.txt");
+	touch(f->root, "a/b/deep.txt");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char *cmd = vg_xasprintf("rm -rf '%s'", f->root);
+	assert_int_equal(system(cmd), 0);
+	vg_free(cmd);
+	for (size_t i = 0; i < f->nseen; i++)
+		vg_free(f->seen[i]);
+	vg_free(f->seen);
+	vg_free(f);
+	return 0;
+}
+
+static int collect(void *ctx, const struct fim_walk_item *it)
+{
+	struct fixture *f = ctx;
+	assert_int_equal(strlen(it->path), it->path_len);
+	f->seen = vg_xreallocarray(f->seen, f->nseen + 1, sizeof(*f->seen));
+	f->seen[f->nseen++] = vg_xstrdup(it->path + strlen(f->root));
+	return 0;
+}
+
+static int has(const struct fixture *f, const char *rel)
+{
+	for (size_t i = 0; i < f->nseen; i++)
+		if (strcmp(f->seen[i], rel) == 0)
+			return 1;
+	return 0;
+}
+
+static void walk(struct fixture *f)
+{
+	struct vg_err err = VG_ERR_INIT;
+	assert_int_equal(fim_walk(&f->cfg, &f->dir, f->root, collect, f, &err), 0);
+}
+
+static void test_scan__visits_every_file(void **state)
+{
+	struct fixture *f = *state;
+	walk(f);
+	assert_int_equal(f->nseen, 3);
+	assert_true(has(f, "/top.txt") && has(f, "/a/mid.txt") && has(f, "/a/b/deep.txt"));
+}
+
+static void test_scan__recursion_level(void **state)
+{
+	struct fixture *f = *state;
+	f->dir.recursion_level = 1; /* files in root and one level below */
+	walk(f);
+	assert_int_equal(f->nseen, 2);
+	assert_false(has(f, "/a/b/deep.txt"));
+	f->nseen = 0;
+	f->dir.recursion_level = 0;
+	walk(f);
+	assert_true(has(f, "/top.txt"));
+}
+
+static void test_scan__ignore_and_restrict(void **state)
+{
+	struct fixture *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	struct fim_ignore ign = {vg_xasprintf("%s/A", f->root), NULL}; /* case-insensitive */
+	f->cfg.ignores = &ign;
+	f->cfg.nignores = 1;
+	walk(f);
+	assert_int_equal(f->nseen, 1);
+	assert_true(has(f, "/top.txt"));
+	f->cfg.ignores = NULL;
+	f->cfg.nignores = 0;
+	vg_free(ign.prefix);
+
+	f->nseen = 0;
+	assert_int_equal(vg_osmatch_compile("mid.txt$", &f->dir.restrict_re, &err), 0);
+	walk(f);
+	assert_int_equal(f->nseen, 1);
+	assert_true(has(f, "/a/mid.txt"));
+	vg_osmatch_free(f->dir.restrict_re);
+	f->dir.restrict_re = NULL;
+}
+
+static void test_scan__special_files_and_links(void **state)
+{
+	struct fixture *f = *state;
+	char *p = vg_xasprintf("%s/fifo", f->root);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	vg_free(p);
+	p = vg_xasprintf("%s/loop", f->root);
+	assert_int_equal(symlink(f->root, p), 0); /* a link to an ancestor */
+	vg_free(p);
+	walk(f);
+	assert_false(has(f, "/fifo"));   /* never reported, never opened */
+	assert_true(has(f, "/loop"));    /* reported as a link, not followed */
+	assert_int_equal(f->nseen, 4);
+
+	/* following links: the loop is detected, the walk terminates */
+	f->nseen = 0;
+	f->dir.opts = FIM_OPT_FOLLOW_SYMLINK;
+	walk(f);
+	assert_int_equal(f->nseen, 3);
+}
+
+/* Paths longer than PATH_MAX are walked through directory descriptors. */
+static void test_scan__path_longer_than_path_max(void **state)
+{
+	struct fixture *f = *state;
+	char name[201];
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	int fd = open(f->root, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 25; i++) { /* 25 * 201 bytes > 4096 */
+		assert_int_equal(mkdirat(fd, name, 0755), 0);
+		int nfd = openat(fd, name, O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = nfd;
+	}
+	int file = openat(fd, "leaf", O_WRONLY | O_CREAT, 0644);
+	assert_true(file >= 0);
+	close(file);
+	close(fd);
+	walk(f);
+	int found = 0;
+	for (size_t i = 0; i < f->nseen; i++)
+		found |= strlen(f->seen[i]) > 5000 &&
+			 strcmp(f->seen[i] + strlen(f->seen[i]) - 5, "/leaf") == 0;
+	assert_true(found);
+}
+
+static void test_scan__missing_start_is_not_found(void **state)
+{
+	struct fixture *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	char *p = vg_xasprintf("%s/nope", f->root);
+	assert_int_equal(fim_walk(&f->cfg, &f->dir, p, collect, f, &err), VG_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "nope"));
+	vg_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_scan__visits_every_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan__recursion_level, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan__ignore_and_restrict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan__special_files_and_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan__path_longer_than_path_max, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan__missing_start_is_not_found, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
