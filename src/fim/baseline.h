@@ -21,16 +21,35 @@
 
 struct fim_baseline;
 
-/* Open or create the database at path (":memory:" allowed). */
+/*
+ * Open or create the database at path (":memory:" allowed). The directory
+ * must exist (the caller creates HOME/queue/fim): VG_ENOTFOUND naming it
+ * otherwise. The file is created and kept 0600. A database of a newer or
+ * unknown schema version, or a file that is not a database, is VG_EPARSE.
+ * Errors of every function name the database path; a full disk (or the
+ * fim_baseline_set_max_size limit) is VG_ETOOBIG. A locked database is
+ * retried for up to 10 s before failing.
+ *
+ * The handle belongs to one thread.
+ */
 int fim_baseline_open(const char *path, struct fim_baseline **out, struct vg_err *err)
 	VG_MUST_CHECK;
 void fim_baseline_close(struct fim_baseline *bl);
 
+/*
+ * Group writes. After a failed put/delete/commit inside a transaction call
+ * fim_baseline_rollback (SQLite may already have rolled back on a full disk;
+ * rollback then does nothing). Without begin, each write commits alone.
+ */
 int fim_baseline_begin(struct fim_baseline *bl, struct vg_err *err) VG_MUST_CHECK;
 int fim_baseline_commit(struct fim_baseline *bl, struct vg_err *err) VG_MUST_CHECK;
 void fim_baseline_rollback(struct fim_baseline *bl);
 
-/* Load the row for path into out (caller clears it). VG_ENOTFOUND if absent. */
+/*
+ * Load the row for path into out. out is overwritten, not freed first; on
+ * success the caller owns out->path (fim_entry_clear). VG_ENOTFOUND if
+ * absent (out is then zeroed).
+ */
 int fim_baseline_get(struct fim_baseline *bl, const char *path, size_t len,
 		     struct fim_entry *out, struct vg_err *err) VG_MUST_CHECK;
 /* Insert or replace the row for e->path. */
@@ -43,14 +62,26 @@ int fim_baseline_delete(struct fim_baseline *bl, const char *path, size_t len,
 /*
  * Call fn for every row whose path is dir itself or lies below dir (dir
  * without trailing '/'; "/" means everything), in path order. The entry is
- * borrowed for the call. A non-zero return from fn stops the walk and is
- * returned.
+ * borrowed for the call (its path included). A non-zero return from fn
+ * stops the walk and is returned.
+ *
+ * fn must not call any fim_baseline_* function on the same handle (the walk
+ * holds a statement open): such calls fail with VG_EINTERNAL. Collect what
+ * to change and apply it after the walk.
  */
 typedef int (*fim_baseline_fn)(void *ctx, const struct fim_entry *e);
 int fim_baseline_foreach_under(struct fim_baseline *bl, const char *dir, fim_baseline_fn fn,
 			       void *ctx, struct vg_err *err) VG_MUST_CHECK;
 
 int fim_baseline_count(struct fim_baseline *bl, uint64_t *out, struct vg_err *err)
+	VG_MUST_CHECK;
+
+/*
+ * Cap the database file at about max_bytes (0 = no cap but SQLite's own).
+ * Past it, writes fail with VG_ETOOBIG like a full disk. Per handle, not
+ * stored: set it again after each open. Vigie addition.
+ */
+int fim_baseline_set_max_size(struct fim_baseline *bl, uint64_t max_bytes, struct vg_err *err)
 	VG_MUST_CHECK;
 
 /* Small key/value store for engine state ("baseline_done", ...). */

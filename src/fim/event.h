@@ -43,6 +43,14 @@ unsigned fim_event_changed(const struct fim_entry *old, const struct fim_entry *
 			   unsigned checks);
 
 /*
+ * Wazuh's attributes.checksum (fim_get_checksum): the SHA-1, lowercase hex,
+ * of "size:perm:attributes:uid:gid:user_name:group_name:mtime:inode:md5:sha1:sha256"
+ * where a field whose check is off is 0 or "" (inode is always included,
+ * attributes is always "" on Unix) and a digest not reported is "".
+ */
+void fim_event_checksum(const struct fim_entry *e, unsigned checks, char out[41]);
+
+/*
  * Append one event (no trailing newline) to out. For FIM_EVENT_MODIFIED old
  * is required and changed_attributes/old_attributes are emitted; for
  * FIM_EVENT_DELETED now is the last known entry. tags may be NULL.
