@@ -319,6 +319,23 @@ int fim_event_format(struct vg_buf *out, enum fim_event_type type, enum fim_even
 	return finish(out, root, failed, event_type_names[type], err);
 }
 
+int fim_event_format_entry(struct vg_buf *out, const struct fim_entry *e, unsigned checks,
+			   struct vg_err *err)
+{
+	json_t *root = json_object();
+	bool failed = root == NULL;
+
+	if (e == NULL || e->path == NULL) {
+		json_decref(root);
+		return vg_err_set(err, VG_EINTERNAL, "fim_event_format_entry: invalid arguments");
+	}
+	put(root, "path", vg_json_string_lossy(e->path, e->path_len), &failed);
+	put(root, "attributes", attributes_json(e, checks), &failed);
+	if (!vg_utf8_valid(e->path, e->path_len))
+		put(root, "path_b64", path_b64(e->path, e->path_len), &failed);
+	return finish(out, root, failed, "entry", err);
+}
+
 int fim_event_format_scan(struct vg_buf *out, int start, time_t timestamp, struct vg_err *err)
 {
 	const char *type = start ? "scan_start" : "scan_end";

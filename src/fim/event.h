@@ -59,6 +59,13 @@ int fim_event_format(struct vg_buf *out, enum fim_event_type type, enum fim_even
 		     const struct fim_entry *now, const struct fim_entry *old, unsigned checks,
 		     const char *tags, time_t timestamp, struct vg_err *err) VG_MUST_CHECK;
 
+/*
+ * One file's record for `vigie scan`: {"path":...,"attributes":{...}} with
+ * the same attributes object (and path_b64 rule) as events.
+ */
+int fim_event_format_entry(struct vg_buf *out, const struct fim_entry *e, unsigned checks,
+			   struct vg_err *err) VG_MUST_CHECK;
+
 /* {"type":"scan_start"|"scan_end","data":{"timestamp":N}} */
 int fim_event_format_scan(struct vg_buf *out, int start, time_t timestamp,
 			  struct vg_err *err) VG_MUST_CHECK;
