@@ -7,7 +7,7 @@ mkdir -p "$T/tree/x/y"
 head -c 1000000 /dev/urandom >"$T/tree/big.bin"
 : >"$T/tree/empty"
 echo hi >"$T/tree/x/y/z.txt"
-printf 'nl' >"$T/tree/x/$'new\nline'"
+printf 'nl' >"$T/tree/x/new"$'\n'"line"
 printf 'q' >"$T/tree/x/quote\"back\\slash"
 printf 'bad' >"$T/tree/x/$(printf 'inv\xffalid')"
 mkfifo "$T/tree/fifo"
@@ -15,7 +15,7 @@ ln -s /etc/passwd "$T/tree/link"
 
 "$VIGIE" scan "$T/tree" >"$T/out.json" || fail "vigie scan failed"
 jq -e . "$T/out.json" >/dev/null || fail "invalid JSON"
-n=$(find "$T/tree" -type f | wc -l)
+n=$(find "$T/tree" -type f -print0 | tr -cd "\\0" | wc -c)
 [ "$(jq -s '[.[]|select(.attributes.type=="file")]|length' "$T/out.json")" -eq "$n" ] ||
 	fail "expected $n files"
 while IFS= read -r -d '' f; do
@@ -31,7 +31,7 @@ done < <(find "$T/tree" -type f -print0)
 	"$(md5sum <"$T/tree/big.bin" | cut -d' ' -f1)" ] || fail "md5 differs"
 [ "$(jq -r 'select(.path|endswith("/big.bin"))|.attributes.hash_sha1' "$T/out.json")" = \
 	"$(sha1sum <"$T/tree/big.bin" | cut -d' ' -f1)" ] || fail "sha1 differs"
-jq -e 'select(.path|endswith("/link"))|.attributes.type=="symlink"' "$T/out.json" >/dev/null ||
+jq -se 'map(select(.path|endswith("/link")))[0].attributes.type=="symlink"' "$T/out.json" >/dev/null ||
 	fail "symlink not reported as a symlink"
 ! grep -q '/fifo"' "$T/out.json" || fail "the FIFO was reported"
 echo "ok"

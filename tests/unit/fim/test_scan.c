@@ -60,14 +60,20 @@ static int setup(void **state)
 	return 0;
 }
 
+static void forget(struct fixture *f)
+{
+	for (size_t i = 0; i < f->nseen; i++)
+		vg_free(f->seen[i]);
+	f->nseen = 0;
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	char *cmd = vg_xasprintf("rm -rf '%s'", f->root);
 	assert_int_equal(system(cmd), 0);
 	vg_free(cmd);
-	for (size_t i = 0; i < f->nseen; i++)
-		vg_free(f->seen[i]);
+	forget(f);
 	vg_free(f->seen);
 	vg_free(f);
 	return 0;
@@ -111,7 +117,7 @@ static void test_scan__recursion_level(void **state)
 	walk(f);
 	assert_int_equal(f->nseen, 2);
 	assert_false(has(f, "/a/b/deep.txt"));
-	f->nseen = 0;
+	forget(f);
 	f->dir.recursion_level = 0;
 	walk(f);
 	assert_true(has(f, "/top.txt"));
@@ -131,7 +137,7 @@ static void test_scan__ignore_and_restrict(void **state)
 	f->cfg.nignores = 0;
 	vg_free(ign.prefix);
 
-	f->nseen = 0;
+	forget(f);
 	assert_int_equal(vg_osmatch_compile("mid.txt$", &f->dir.restrict_re, &err), 0);
 	walk(f);
 	assert_int_equal(f->nseen, 1);
@@ -155,7 +161,7 @@ static void test_scan__special_files_and_links(void **state)
 	assert_int_equal(f->nseen, 4);
 
 	/* following links: the loop is detected, the walk terminates */
-	f->nseen = 0;
+	forget(f);
 	f->dir.opts = FIM_OPT_FOLLOW_SYMLINK;
 	walk(f);
 	assert_int_equal(f->nseen, 3);
