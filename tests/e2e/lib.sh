@@ -30,7 +30,7 @@ fail() {
 	fi
 	if [ -f "$T/events.json" ]; then
 		echo "--- events.json" >&2
-		tail -n 20 "$T/events.json" >&2
+		tail -n 5 "$T/events.json" | cut -c1-300 >&2
 	fi
 	exit 1
 }
