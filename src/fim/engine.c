@@ -470,6 +470,8 @@ static void engine_scan(struct fim_engine *e)
 		e->baseline_done = true;
 	}
 	engine_commit(e);
+	if (e->failed != 0)
+		return;
 	uint64_t hashed = e->hashed - hashed0;
 	pthread_mutex_lock(&e->stats_lock);
 	e->stats.scans++;

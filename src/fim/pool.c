@@ -91,6 +91,12 @@ static void pool_run_job(struct fim_hasher *h, struct fim_job *job)
 	if (fd < 0) {
 		job->vanished = errno == ENOENT || errno == ENOTDIR;
 		job->entry.hash_state = FIM_HASH_UNREADABLE;
+		if (!job->vanished) {
+			char esc[512];
+			vg_log_warn("cannot open '%s': %s",
+				    vg_escape(esc, sizeof(esc), job->entry.path, job->entry.path_len),
+				    strerror(errno));
+		}
 		return;
 	}
 	if (fstat(fd, &st) != 0) {
