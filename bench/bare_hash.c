@@ -12,7 +12,7 @@
  *
  * The tree mode is the floor a full Vigie scan is measured against: one
  * walker (fts, physical, lstat per entry as any scanner must) feeds a bounded
- * queue of paths; each hashing thread owns one fim_hasher and does open,
+ * queue of path batches; each hashing thread owns one fim_hasher and does open,
  * read, md5+sha1+sha256, close. No database, no events, no attributes beyond
  * what the walk already returns.
  */
@@ -32,7 +32,8 @@
 #include "lib/mem.h"
 #include "lib/str.h"
 
-#define QUEUE_CAP 4096u
+#define QUEUE_CAP 64u /* batches */
+#define BATCH 64u     /* paths per batch: one wake-up per 64 files, not per file */
 #define MAX_THREADS 64u
 
 static double now_s(void)
@@ -86,11 +87,16 @@ static int cmd_file(const char *path, bool parallel)
 /* tree: one walker, N hashing threads                                      */
 /* ------------------------------------------------------------------------ */
 
+struct batch {
+	char *path[BATCH];
+	unsigned n;
+};
+
 struct pathq {
 	pthread_mutex_t mu;
 	pthread_cond_t nonempty;
 	pthread_cond_t nonfull;
-	char *item[QUEUE_CAP];
+	struct batch *item[QUEUE_CAP];
 	size_t head, count;
 	bool closed;
 };
@@ -101,21 +107,21 @@ struct worker {
 	uint64_t files, bytes, errors;
 };
 
-static void pathq_push(struct pathq *q, char *path)
+static void pathq_push(struct pathq *q, struct batch *b)
 {
 	pthread_mutex_lock(&q->mu);
 	while (q->count == QUEUE_CAP)
 		pthread_cond_wait(&q->nonfull, &q->mu);
-	q->item[(q->head + q->count) % QUEUE_CAP] = path; /* transferred */
+	q->item[(q->head + q->count) % QUEUE_CAP] = b; /* transferred */
 	q->count++;
 	pthread_cond_signal(&q->nonempty);
 	pthread_mutex_unlock(&q->mu);
 }
 
 /* NULL once the queue is closed and drained. */
-static char *pathq_pop(struct pathq *q)
+static struct batch *pathq_pop(struct pathq *q)
 {
-	char *p = NULL;
+	struct batch *p = NULL;
 
 	pthread_mutex_lock(&q->mu);
 	while (q->count == 0 && !q->closed)
@@ -162,16 +168,19 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct vg_err err = VG_ERR_INIT;
 	struct fim_hasher *h = NULL;
-	char *path;
+	struct batch *b;
 
 	if (fim_hasher_new(&h, &err) != 0) {
 		fprintf(stderr, "bare_hash: %s\n", err.msg);
 		w->errors++;
 	}
-	while ((path = pathq_pop(w->q)) != NULL) {
-		if (h != NULL)
-			hash_one_path(w, h, path);
-		vg_free(path);
+	while ((b = pathq_pop(w->q)) != NULL) {
+		for (unsigned i = 0; i < b->n; i++) {
+			if (h != NULL)
+				hash_one_path(w, h, b->path[i]);
+			vg_free(b->path[i]);
+		}
+		vg_free(b);
 	}
 	fim_hasher_free(h);
 	return NULL;
@@ -182,20 +191,31 @@ static uint64_t walk_tree(const char *root, struct pathq *q)
 {
 	char *roots[] = {(char *)(uintptr_t)root, NULL};
 	uint64_t errors = 0;
+	struct batch *b = vg_xcalloc(1, sizeof(*b));
 	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
 	FTSENT *e;
 
 	if (fts == NULL) {
 		fprintf(stderr, "bare_hash: %s: %s\n", root, strerror(errno));
+		vg_free(b);
 		return 1;
 	}
 	while ((e = fts_read(fts)) != NULL) {
-		if (e->fts_info == FTS_F)
-			pathq_push(q, vg_xstrndup(e->fts_path, e->fts_pathlen));
-		else if (e->fts_info == FTS_ERR || e->fts_info == FTS_DNR || e->fts_info == FTS_NS)
+		if (e->fts_info == FTS_F) {
+			b->path[b->n++] = vg_xstrndup(e->fts_path, e->fts_pathlen);
+			if (b->n == BATCH) {
+				pathq_push(q, b); /* transferred */
+				b = vg_xcalloc(1, sizeof(*b));
+			}
+		} else if (e->fts_info == FTS_ERR || e->fts_info == FTS_DNR ||
+		           e->fts_info == FTS_NS)
 			errors++;
 	}
 	fts_close(fts);
+	if (b->n > 0)
+		pathq_push(q, b); /* transferred */
+	else
+		vg_free(b);
 	return errors;
 }
 
