@@ -97,13 +97,15 @@ static int scan_item(void *arg, const struct fim_walk_item *it)
 	struct scan_run *r = arg;
 	struct fim_job *job = fim_job_new(it->path, it->path_len);
 
-	fim_entry_set_stat(&job->entry, it->st);
-	if (!S_ISREG(it->st->st_mode)) {
+	if (it->st != NULL) /* NULL: a regular file the pool will fstat */
+		fim_entry_set_stat(&job->entry, it->st);
+	if (it->st != NULL && !S_ISREG(it->st->st_mode)) {
 		scan_print(r, &job->entry);
 		fim_job_free(job);
 		return 0;
 	}
 	job->which = FIM_CHECK_SUM;
+	job->fd = openat(it->dirfd, it->name, FIM_POOL_OPEN_FLAGS);
 	fim_pool_submit(r->pool, job); /* transferred */
 	scan_drain(r);
 	return 0;
@@ -140,7 +142,7 @@ static int scan_path(struct scan_run *r, const char *arg, unsigned opts)
 	}
 	fim_config_init(&cfg);
 	struct fim_dir dir = {path, FIM_CHECK_ALL, opts, FIM_MAX_DEPTH, NULL, NULL, 0, 0};
-	rc = fim_walk(&cfg, &dir, path, scan_item, r, &err);
+	rc = fim_walk(&cfg, &dir, path, FIM_WALK_LAZY_STAT, scan_item, r, &err);
 	if (rc != 0)
 		fprintf(stderr, "vigie scan: %s\n", err.msg);
 	fim_config_free(&cfg);

@@ -15,6 +15,7 @@
 #include "fim/engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -279,26 +280,33 @@ static void engine_drain_all(struct fim_engine *e)
 	}
 }
 
-static void engine_consider(struct fim_engine *e, const char *path, size_t len,
-			    const struct stat *st, const struct fim_dir *dir,
-			    enum fim_event_mode mode)
+/* Queue job for hashing; a walk hands over the file opened relative to its directory. */
+static void engine_submit(struct fim_engine *e, struct fim_job *job,
+			  const struct fim_walk_item *it)
 {
-	struct fim_job *job = fim_job_new(path, len);
-	struct vg_err err = VG_ERR_INIT;
-
-	fim_entry_set_stat(&job->entry, st);
-	job->mode = (int)mode;
-	if (vg_hmap_get(e->inflight, path, len) != NULL) {
-		vg_hmap_put(e->again, path, len, e); /* seen again while hashing */
-		fim_job_free(job);
-		return;
+	if (it->dirfd >= 0) {
+		job->fd = openat(it->dirfd, it->name, FIM_POOL_OPEN_FLAGS);
+		if (job->fd < 0 && errno == ENOENT) {
+			fim_job_free(job); /* gone already: the sweep or realtime will say */
+			return;
+		}
+	} else {
+		vg_hmap_put(e->inflight, job->entry.path, job->entry.path_len, e);
 	}
-	/* an empty baseline (first scan) has nothing to look up */
-	int rc = e->nfiles == 0 ? VG_ENOTFOUND : fim_baseline_get(e->bl, path, len, &job->old, &err);
+	fim_pool_submit(e->pool, job); /* transferred */
+	engine_drain(e);
+}
+
+/* Load the baseline row of job's path into job->old unless lookup is false. */
+static int engine_lookup(struct fim_engine *e, struct fim_job *job, bool lookup)
+{
+	struct vg_err err = VG_ERR_INIT;
+	int rc = lookup ? fim_baseline_get(e->bl, job->entry.path, job->entry.path_len, &job->old,
+					   &err)
+			: VG_ENOTFOUND;
 	if (rc != 0 && rc != VG_ENOTFOUND) {
 		engine_fail(e, rc, "cannot read the baseline", err.msg);
-		fim_job_free(job);
-		return;
+		return rc;
 	}
 	job->has_old = rc == 0;
 	if (!job->has_old && e->cfg->file_limit != 0 && e->nfiles >= e->cfg->file_limit) {
@@ -307,25 +315,57 @@ static void engine_consider(struct fim_engine *e, const char *path, size_t len,
 				    "monitored until entries are removed",
 				    (unsigned long long)e->cfg->file_limit);
 		e->limit_warned = true;
+		return VG_ETOOBIG;
+	}
+	return 0;
+}
+
+/*
+ * Compare the file of it with the baseline (unless lookup is false: the
+ * baseline was empty when the walk began) and hash it if its content may
+ * have changed. it->dirfd is -1 outside walks; it->st is NULL when the walk
+ * did not stat a regular file (the pool's fstat will).
+ */
+static void engine_consider(struct fim_engine *e, const struct fim_walk_item *it,
+			    enum fim_event_mode mode, bool lookup)
+{
+	struct fim_job *job = fim_job_new(it->path, it->path_len);
+	const struct fim_dir *dir = it->dir;
+	unsigned which = dir->checks & FIM_CHECK_SUM;
+
+	job->mode = (int)mode;
+	job->which = which;
+	job->max_size = e->cfg->file_max_size;
+	if (it->st == NULL) { /* a regular file not yet stat'ed: open it */
+		if (engine_lookup(e, job, false) == 0)
+			engine_submit(e, job, it);
+		else
+			fim_job_free(job);
+		return;
+	}
+	fim_entry_set_stat(&job->entry, it->st);
+	/* only realtime jobs can overlap: walks start and end with an empty pool */
+	if ((it->dirfd < 0 && vg_hmap_get(e->inflight, it->path, it->path_len) != NULL)) {
+		vg_hmap_put(e->again, it->path, it->path_len, e); /* seen again while hashing */
+		fim_job_free(job);
+		return;
+	}
+	if (engine_lookup(e, job, lookup) != 0) {
 		fim_job_free(job);
 		return;
 	}
 	bool reread = !job->has_old || e->cfg->full_rehash ||
 		      fim_entry_content_may_differ(&job->old, &job->entry);
-	unsigned which = dir->checks & FIM_CHECK_SUM;
-	if (!S_ISREG(st->st_mode) || which == 0) {
+	if (!S_ISREG(it->st->st_mode) || which == 0) {
 		job->entry.hash_state = FIM_HASH_NONE;
 	} else if (!reread) {
 		job->entry.digests = job->old.digests;
 		job->entry.hash_state = job->old.hash_state;
-	} else if (e->cfg->file_max_size != 0 && (uint64_t)st->st_size > e->cfg->file_max_size) {
+	} else if (e->cfg->file_max_size != 0 &&
+		   (uint64_t)it->st->st_size > e->cfg->file_max_size) {
 		job->entry.hash_state = FIM_HASH_TOO_BIG;
 	} else {
-		job->which = which;
-		job->max_size = e->cfg->file_max_size;
-		vg_hmap_put(e->inflight, job->entry.path, len, e);
-		fim_pool_submit(e->pool, job); /* transferred */
-		engine_drain(e);
+		engine_submit(e, job, it); /* transferred */
 		return;
 	}
 	engine_finish(e, &job->entry, job->has_old ? &job->old : NULL, dir, mode);
@@ -337,6 +377,7 @@ static void engine_consider(struct fim_engine *e, const char *path, size_t len,
 struct walk_ctx {
 	struct fim_engine *e;
 	enum fim_event_mode mode;
+	bool lookup; /* the baseline had rows when the walk began */
 	uint64_t files;
 };
 
@@ -365,12 +406,13 @@ static int engine_walk_item(void *arg, const struct fim_walk_item *it)
 
 	if (atomic_load(&e->stopping))
 		return VG_EINTERNAL;
-	vg_hmap_put(e->seen, it->path, it->path_len, e);
+	if (e->seen != NULL)
+		vg_hmap_put(e->seen, it->path, it->path_len, e);
 	/* a nested <directories> entry governs its own subtree */
 	if (fim_config_dir_for(e->cfg, it->path, &depth) != it->dir)
 		return 0;
 	w->files++;
-	engine_consider(e, it->path, it->path_len, it->st, it->dir, w->mode);
+	engine_consider(e, it, w->mode, w->lookup);
 	engine_pace(e);
 	uint64_t now = fim_now_ns();
 	if (now - e->progress_ns > ENGINE_PROGRESS_NS) {
@@ -394,7 +436,7 @@ static int engine_collect_gone(void *arg, const struct fim_entry *old)
 	int depth;
 	struct stat st;
 
-	if (vg_hmap_get(g->e->seen, old->path, old->path_len) != NULL ||
+	if ((g->e->seen != NULL && vg_hmap_get(g->e->seen, old->path, old->path_len) != NULL) ||
 	    fim_config_dir_for(g->e->cfg, old->path, &depth) != g->dir)
 		return 0;
 	/* created behind the walk's back? then it is not gone */
@@ -429,15 +471,19 @@ static void engine_sweep(struct fim_engine *e, const struct fim_dir *dir, const 
 static uint64_t engine_walk(struct fim_engine *e, const struct fim_dir *dir, const char *start,
 			    enum fim_event_mode mode)
 {
-	struct walk_ctx w = {e, mode, 0};
+	/* an empty baseline has nothing to compare with or to lose */
+	bool fresh = e->nfiles == 0;
+	struct walk_ctx w = {e, mode, !fresh, 0};
 	struct vg_err err = VG_ERR_INIT;
 
-	e->seen = vg_hmap_new();
-	int rc = fim_walk(e->cfg, dir, start, engine_walk_item, &w, &err);
+	engine_drain_all(e);
+	e->seen = fresh ? NULL : vg_hmap_new();
+	int rc = fim_walk(e->cfg, dir, start, fresh ? FIM_WALK_LAZY_STAT : 0, engine_walk_item,
+			  &w, &err);
 	if (rc != 0 && rc != VG_ENOTFOUND && !atomic_load(&e->stopping))
 		vg_log_warn("%s", err.msg);
 	engine_drain_all(e);
-	if (!atomic_load(&e->stopping))
+	if (!fresh && !atomic_load(&e->stopping))
 		engine_sweep(e, dir, start, mode);
 	vg_hmap_free(e->seen, NULL);
 	e->seen = NULL;
@@ -539,10 +585,7 @@ static void engine_gone(struct fim_engine *e, const char *path, size_t len,
 		return;
 	}
 	/* maybe a directory: sweep its subtree with nothing seen */
-	e->seen = vg_hmap_new();
 	engine_sweep(e, dir, path, engine_rt_mode(dir));
-	vg_hmap_free(e->seen, NULL);
-	e->seen = NULL;
 }
 
 static void engine_change(struct fim_engine *e, const struct fim_change *c)
@@ -568,7 +611,8 @@ static void engine_change(struct fim_engine *e, const struct fim_change *c)
 		return;
 	if (!fim_walk_accepts(e->cfg, dir, c->path, depth > 0 ? depth - 1 : 0, &st))
 		return;
-	engine_consider(e, c->path, c->len, &st, dir, engine_rt_mode(dir));
+	struct fim_walk_item it = {c->path, c->len, &st, dir, -1, NULL};
+	engine_consider(e, &it, engine_rt_mode(dir), true);
 }
 
 static void engine_lost(struct fim_engine *e, bool all, char **roots, size_t nroots)

@@ -265,7 +265,6 @@ int fim_hasher_fd(struct fim_hasher *h, int fd, unsigned which, uint64_t max_byt
 
 	memset(out, 0, sizeof(*out));
 	which &= FIM_CHECK_SUM;
-	hint_sequential(fd);
 	rc = hash_set_start(&h->set, which, err);
 	if (rc != 0)
 		goto out;
@@ -273,6 +272,9 @@ int fim_hasher_fd(struct fim_hasher *h, int fd, unsigned which, uint64_t max_byt
 		rc = read_some(fd, h->buf, FIM_HASH_BUFSIZE, &n, err);
 		if (rc != 0 || n == 0)
 			break;
+		/* most files fit one buffer: advise only those that do not */
+		if (total == 0 && n == FIM_HASH_BUFSIZE)
+			hint_sequential(fd);
 		rc = check_limit(total, n, max_bytes, err);
 		if (rc != 0)
 			break;

@@ -19,7 +19,12 @@
 #include "lib/mem.h"
 #include "lib/str.h"
 
-#define POOL_QUEUE_PER_WORKER 64
+/*
+ * Queued jobs per worker. Deep enough that the workers never starve while
+ * the submitting thread waits for a core (3 threads on 2 cores); each
+ * queued job may hold an open file, so it stays far below RLIMIT_NOFILE.
+ */
+#define POOL_QUEUE_PER_WORKER 256
 #define POOL_PARALLEL_MIN (64ull << 20) /* split digests over 2 threads above */
 
 struct fim_pool {
@@ -87,8 +92,13 @@ static void pool_run_job(struct fim_hasher *h, struct fim_job *job)
 
 	job->fd = -1;
 	if (fd < 0)
-		fd = vg_fs_open(job->entry.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+		fd = vg_fs_open(job->entry.path, FIM_POOL_OPEN_FLAGS);
 	if (fd < 0) {
+		int errnum = errno;
+		/* a lazily walked file has no attributes yet: take them from lstat */
+		if (job->entry.mode == 0 && vg_fs_stat(job->entry.path, &st, 1) == 0)
+			fim_entry_set_stat(&job->entry, &st);
+		errno = errnum;
 		job->vanished = errno == ENOENT || errno == ENOTDIR;
 		job->entry.hash_state = FIM_HASH_UNREADABLE;
 		if (!job->vanished) {
@@ -106,13 +116,12 @@ static void pool_run_job(struct fim_hasher *h, struct fim_job *job)
 	}
 	/* report the file that was opened; a later change shows on the next look */
 	fim_entry_set_stat(&job->entry, &st);
-	if (!S_ISREG(st.st_mode)) {
-		job->entry.hash_state = FIM_HASH_NONE; /* swapped for something else */
+	if (!S_ISREG(st.st_mode) || job->which == 0) {
+		job->entry.hash_state = FIM_HASH_NONE; /* swapped, or no digest wanted */
 	} else if (job->max_size != 0 && (uint64_t)st.st_size > job->max_size) {
 		job->entry.hash_state = FIM_HASH_TOO_BIG;
 	} else {
-		/* O_NONBLOCK mattered only for the open */
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		/* O_NONBLOCK is left on: it has no effect on regular files */
 		job->entry.hash_state = pool_hash(h, job, fd, &st);
 	}
 	close(fd);
@@ -139,7 +148,9 @@ static void *pool_worker(void *arg)
 		if (p->head == NULL)
 			p->tail = NULL;
 		p->pending--;
-		pthread_cond_signal(&p->has_room);
+		/* wake a blocked submitter once per half queue, not per job */
+		if (p->pending == p->cap / 2)
+			pthread_cond_signal(&p->has_room);
 		pthread_mutex_unlock(&p->lock);
 
 		job->next = NULL;

@@ -15,11 +15,15 @@
 #ifndef FIM_POOL_H
 #define FIM_POOL_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "fim/entry.h"
 #include "lib/err.h"
+
+/* How a file to hash is opened: never follow a link, never block on a FIFO. */
+#define FIM_POOL_OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
 
 struct fim_job {
 	struct fim_entry entry; /* in: path and lstat; out: digests, hash_state */

@@ -43,6 +43,7 @@ struct walk_frame {
 struct walk {
 	const struct fim_config *cfg;
 	const struct fim_dir *dir;
+	unsigned flags;
 	fim_walk_fn fn;
 	void *ctx;
 	struct vg_buf path;
@@ -147,7 +148,7 @@ static void walk_enter(struct walk *w, int parent, const char *name, const struc
 	walk_push(w, fd, &now, depth);
 }
 
-static int walk_entry(struct walk *w, struct walk_frame *f, const char *name)
+static int walk_entry(struct walk *w, struct walk_frame *f, const char *name, unsigned char type)
 {
 	int dfd = dirfd(f->dir);
 	struct stat st;
@@ -158,6 +159,13 @@ static int walk_entry(struct walk *w, struct walk_frame *f, const char *name)
 	    vg_buf_append(&w->path, name, name_len) != 0) {
 		walk_log_skip(vg_buf_cstr(&w->path), w->path.len, "path too long", ENAMETOOLONG);
 		return 0;
+	}
+	if (type == DT_REG && (w->flags & FIM_WALK_LAZY_STAT)) {
+		st = (struct stat){.st_mode = S_IFREG};
+		if (!fim_walk_accepts(w->cfg, w->dir, w->path.data, f->depth, &st))
+			return 0;
+		struct fim_walk_item it = {w->path.data, w->path.len, NULL, w->dir, dfd, name};
+		return w->fn(w->ctx, &it);
 	}
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		walk_log_skip(w->path.data, w->path.len, "cannot stat", errno);
@@ -208,7 +216,7 @@ static int walk_run(struct walk *w)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		size_t base = f->path_len, used = w->depth_used;
-		int rc = walk_entry(w, f, de->d_name);
+		int rc = walk_entry(w, f, de->d_name, de->d_type);
 		/* a pushed frame owns the longer path; otherwise cut back */
 		if (w->depth_used == used)
 			vg_buf_truncate(&w->path, base);
@@ -272,9 +280,9 @@ static int walk_start(struct walk *w, const char *start, struct vg_err *err)
 }
 
 int fim_walk(const struct fim_config *cfg, const struct fim_dir *dir, const char *start,
-	     fim_walk_fn fn, void *ctx, struct vg_err *err)
+	     unsigned flags, fim_walk_fn fn, void *ctx, struct vg_err *err)
 {
-	struct walk w = {cfg, dir, fn, ctx, VG_BUF_INIT(WALK_PATH_MAX), NULL, 0, 0};
+	struct walk w = {cfg, dir, flags, fn, ctx, VG_BUF_INIT(WALK_PATH_MAX), NULL, 0, 0};
 	int rc = walk_start(&w, start, err);
 
 	while (w.depth_used > 0)

@@ -25,7 +25,11 @@
 struct fim_walk_item {
 	const char *path;       /* absolute; borrowed for the call */
 	size_t path_len;
-	const struct stat *st;  /* lstat, or stat of the target when following */
+	/*
+	 * lstat, or stat of the target when following; NULL for a regular file
+	 * under FIM_WALK_LAZY_STAT (the caller will open it and fstat anyway)
+	 */
+	const struct stat *st;
 	const struct fim_dir *dir;
 	int dirfd;              /* the parent directory, open */
 	const char *name;       /* the last component, relative to dirfd */
@@ -34,14 +38,23 @@ struct fim_walk_item {
 /* Called for each file; a non-zero return stops the walk and is returned. */
 typedef int (*fim_walk_fn)(void *ctx, const struct fim_walk_item *it);
 
+enum fim_walk_flag {
+	/*
+	 * Do not stat entries that readdir already says are regular files: for
+	 * callers that open and fstat every file anyway (a first scan, vigie
+	 * scan), it saves one system call per file.
+	 */
+	FIM_WALK_LAZY_STAT = 1u << 0,
+};
+
 /*
  * Walk start, which must be dir->path or lie below it (the depth limit is
  * counted from dir->path). If start is itself a file it is reported alone.
- * VG_ENOTFOUND when start does not exist; other failures below start are
- * logged and skipped.
+ * flags: enum fim_walk_flag. VG_ENOTFOUND when start does not exist; other
+ * failures below start are logged and skipped.
  */
 int fim_walk(const struct fim_config *cfg, const struct fim_dir *dir, const char *start,
-	     fim_walk_fn fn, void *ctx, struct vg_err *err) VG_MUST_CHECK;
+	     unsigned flags, fim_walk_fn fn, void *ctx, struct vg_err *err) VG_MUST_CHECK;
 
 /*
  * Whether a single path (not walked) passes dir's filters: depth, ignore and

@@ -21,6 +21,7 @@ struct fixture {
 	char root[64];
 	struct fim_config cfg;
 	struct fim_dir dir;
+	unsigned flags;
 	char **seen;
 	size_t nseen;
 };
@@ -83,6 +84,11 @@ static int collect(void *ctx, const struct fim_walk_item *it)
 {
 	struct fixture *f = ctx;
 	assert_int_equal(strlen(it->path), it->path_len);
+	/* without lazy stat every item has one; with it only non-regular files */
+	if (!(f->flags & FIM_WALK_LAZY_STAT))
+		assert_non_null(it->st);
+	else if (it->st == NULL)
+		assert_true(faccessat(it->dirfd, it->name, F_OK, AT_SYMLINK_NOFOLLOW) == 0);
 	f->seen = vg_xreallocarray(f->seen, f->nseen + 1, sizeof(*f->seen));
 	f->seen[f->nseen++] = vg_xstrdup(it->path + strlen(f->root));
 	return 0;
@@ -99,7 +105,7 @@ static int has(const struct fixture *f, const char *rel)
 static void walk(struct fixture *f)
 {
 	struct vg_err err = VG_ERR_INIT;
-	assert_int_equal(fim_walk(&f->cfg, &f->dir, f->root, collect, f, &err), 0);
+	assert_int_equal(fim_walk(&f->cfg, &f->dir, f->root, f->flags, collect, f, &err), 0);
 }
 
 static void test_scan__visits_every_file(void **state)
@@ -108,6 +114,18 @@ static void test_scan__visits_every_file(void **state)
 	walk(f);
 	assert_int_equal(f->nseen, 3);
 	assert_true(has(f, "/top.txt") && has(f, "/a/mid.txt") && has(f, "/a/b/deep.txt"));
+}
+
+static void test_scan__lazy_stat_sees_the_same_files(void **state)
+{
+	struct fixture *f = *state;
+	char *p = vg_xasprintf("%s/link", f->root);
+	assert_int_equal(symlink("top.txt", p), 0);
+	vg_free(p);
+	f->flags = FIM_WALK_LAZY_STAT;
+	walk(f);
+	assert_int_equal(f->nseen, 4);
+	assert_true(has(f, "/top.txt") && has(f, "/a/b/deep.txt") && has(f, "/link"));
 }
 
 static void test_scan__recursion_level(void **state)
@@ -198,7 +216,7 @@ static void test_scan__missing_start_is_not_found(void **state)
 	struct fixture *f = *state;
 	struct vg_err err = VG_ERR_INIT;
 	char *p = vg_xasprintf("%s/nope", f->root);
-	assert_int_equal(fim_walk(&f->cfg, &f->dir, p, collect, f, &err), VG_ENOTFOUND);
+	assert_int_equal(fim_walk(&f->cfg, &f->dir, p, 0, collect, f, &err), VG_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "nope"));
 	vg_free(p);
 }
@@ -207,6 +225,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scan__visits_every_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan__lazy_stat_sees_the_same_files, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_scan__recursion_level, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan__ignore_and_restrict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan__special_files_and_links, setup, teardown),
