@@ -246,12 +246,14 @@ static int bl_init_schema(struct fim_baseline *bl, struct vg_err *err)
 	 * The first statement that reads the file: "not a database" shows here.
 	 * A 16 MiB page cache (allocated as used) keeps a 100k-file scan batch
 	 * from spilling to the WAL page by page: 2x faster puts than the 2 MiB
-	 * default.
+	 * default. Checkpoints (each with two fdatasync calls that stall the
+	 * engine thread) happen every 40 MiB of WAL instead of every 4 MiB: a
+	 * baseline build then checkpoints about once, at close.
 	 */
-	rc = sqlite3_exec(
-	    bl->db,
-	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;",
-	    NULL, NULL, NULL);
+	rc = sqlite3_exec(bl->db,
+			  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+			  "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 10000;",
+			  NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return bl_fail(bl, rc, "setting WAL mode", err);
 	rc = bl_user_version(bl, &version, err);
