@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "support/support.h"
+
 #include "fim/config.h"
 #include "lib/buf.h"
 #include "lib/conf.h"
@@ -52,27 +54,6 @@ static int teardown(void **state)
 	fim_config_free(&f->cfg);
 	vg_free(f);
 	return 0;
-}
-
-static char *read_log(const struct fixture *f)
-{
-	FILE *fp = fopen(f->log, "r");
-	struct vg_buf b = VG_BUF_INIT(1 << 20);
-	char chunk[4096];
-	size_t n;
-	assert_non_null(fp);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		assert_int_equal(vg_buf_append(&b, chunk, n), 0);
-	fclose(fp);
-	return vg_buf_take(&b);
-}
-
-static int count(const char *hay, const char *needle)
-{
-	int n = 0;
-	for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
-		n++;
-	return n;
 }
 
 static int load_xml(struct fixture *f, const char *xml)
@@ -239,9 +220,9 @@ static void test_config__check_attrs_is_windows_only(void **state)
 	struct fixture *f = *state;
 	load_ok(f, "<directories check_attrs=\"yes\">/a</directories>");
 	assert_int_equal(f->cfg.dirs[0].checks, FIM_CHECK_ALL);
-	char *log = read_log(f);
+	char *log = vg_test_read_file(f->log);
 	assert_int_equal(
-	    count(log, "t.conf:2: <syscheck>: <directories> check_attrs is Windows-only; ignored"),
+	    vg_test_count(log, "t.conf:2: <syscheck>: <directories> check_attrs is Windows-only; ignored"),
 	    1);
 	vg_free(log);
 }
@@ -511,15 +492,15 @@ static void test_config__warned_and_ignored(void **state)
 	        "<registry_ignore>HKEY_X</registry_ignore><registry_limit><enabled>yes</enabled>"
 	        "</registry_limit><windows_audit_interval>300</windows_audit_interval>\n"
 	        "<diff><registry_nodiff>HKEY_Y</registry_nodiff></diff>");
-	char *log = read_log(f);
-	assert_int_equal(count(log, "t.conf:2: <syscheck>: <alert_new_files> is deprecated since "
+	char *log = vg_test_read_file(f->log);
+	assert_int_equal(vg_test_count(log, "t.conf:2: <syscheck>: <alert_new_files> is deprecated since "
 	                            "Wazuh 3.11; ignored"),
 	                 1);
-	assert_int_equal(count(log, "t.conf:3: <syscheck>: <auto_ignore> is deprecated"), 1);
-	assert_int_equal(count(log, "t.conf:4: <syscheck>: <windows_registry> is Windows-only; "
+	assert_int_equal(vg_test_count(log, "t.conf:3: <syscheck>: <auto_ignore> is deprecated"), 1);
+	assert_int_equal(vg_test_count(log, "t.conf:4: <syscheck>: <windows_registry> is Windows-only; "
 	                            "ignored"),
 	                 1);
-	assert_int_equal(count(log, "is Windows-only; ignored"), 5);
+	assert_int_equal(vg_test_count(log, "is Windows-only; ignored"), 5);
 	assert_int_equal(f->cfg.ndirs, 0);
 	vg_free(log);
 }
@@ -587,18 +568,18 @@ static void test_config__wazuh_default_agent_conf_loads(void **state)
 	assert_false(fim_config_ignored(c, "/etc/passwd"));
 	assert_int_equal(c->max_eps, 50);
 	assert_int_equal(c->frequency, 43200);
-	char *log = read_log(f);
-	assert_int_equal(count(log, "ERROR"), 0);
+	char *log = vg_test_read_file(f->log);
+	assert_int_equal(vg_test_count(log, "ERROR"), 0);
 	static const char *const warned[] = {"client",          "client_buffer", "rootcheck",
 	                                     "wodle",           "sca",           "localfile",
 	                                     "active-response", "logging"};
 	for (size_t i = 0; i < sizeof(warned) / sizeof(warned[0]); i++) {
 		char *w = vg_xasprintf("<%s> is a Wazuh section", warned[i]);
-		if (count(log, w) != 1)
+		if (vg_test_count(log, w) != 1)
 			fail_msg("%s: want one warning\n%s", w, log);
 		vg_free(w);
 	}
-	assert_int_equal(count(log, "WARNING"), 8);
+	assert_int_equal(vg_test_count(log, "WARNING"), 8);
 	vg_free(log);
 }
 
@@ -609,8 +590,8 @@ static void test_config__shipped_conf_loads_cleanly(void **state)
 	assert_false(f->cfg.disabled);
 	assert_true(f->cfg.ndirs >= 6);
 	assert_true(fim_config_ignored(&f->cfg, "/etc/mtab"));
-	char *log = read_log(f);
-	assert_int_equal(count(log, "WARNING"), 0);
+	char *log = vg_test_read_file(f->log);
+	assert_int_equal(vg_test_count(log, "WARNING"), 0);
 	vg_free(log);
 }
 

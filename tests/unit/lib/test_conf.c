@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "support/support.h"
+
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/log.h"
@@ -49,28 +51,6 @@ static int teardown(void **state)
 	vg_buf_free(&f->seen);
 	vg_free(f);
 	return 0;
-}
-
-/* The log file's contents; caller frees. */
-static char *read_log(const struct fixture *f)
-{
-	FILE *fp = fopen(f->log, "r");
-	struct vg_buf b = VG_BUF_INIT(1 << 20);
-	char chunk[4096];
-	size_t n;
-	assert_non_null(fp);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		assert_int_equal(vg_buf_append(&b, chunk, n), 0);
-	fclose(fp);
-	return vg_buf_take(&b);
-}
-
-static int count(const char *hay, const char *needle)
-{
-	int n = 0;
-	for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
-		n++;
-	return n;
 }
 
 /* Records "name@line[text]{a=v,...}(children)" for the section and its children. */
@@ -181,13 +161,13 @@ static void test_conf__wazuh_sections_warn_once_each(void **state)
 	                  "<ossec_config><wodle name='x'/><localfile/></ossec_config>\n";
 	assert_int_equal(load(f, xml, &err), 0);
 	assert_int_equal(err.code, 0);
-	char *log = read_log(f);
-	assert_int_equal(count(log, "WARNING"), 3);
-	assert_int_equal(count(log, "t.conf:2: <rootcheck> is a Wazuh section Vigie does not "
+	char *log = vg_test_read_file(f->log);
+	assert_int_equal(vg_test_count(log, "WARNING"), 3);
+	assert_int_equal(vg_test_count(log, "t.conf:2: <rootcheck> is a Wazuh section Vigie does not "
 	                            "implement; ignored"),
 	                 1);
-	assert_int_equal(count(log, "t.conf:4: <wodle> is a Wazuh section"), 1);
-	assert_int_equal(count(log, "t.conf:6: <localfile> is a Wazuh section"), 1);
+	assert_int_equal(vg_test_count(log, "t.conf:4: <wodle> is a Wazuh section"), 1);
+	assert_int_equal(vg_test_count(log, "t.conf:6: <localfile> is a Wazuh section"), 1);
 	vg_free(log);
 }
 
@@ -197,8 +177,8 @@ static void test_conf__registered_name_beats_wazuh_list(void **state)
 	const char *xml = "<ossec_config><syscheck/></ossec_config>";
 	assert_int_equal(load(f, xml, NULL), 0);
 	assert_string_equal(vg_buf_cstr(&f->seen), "syscheck@1[];");
-	char *log = read_log(f);
-	assert_int_equal(count(log, "WARNING"), 0);
+	char *log = vg_test_read_file(f->log);
+	assert_int_equal(vg_test_count(log, "WARNING"), 0);
 	vg_free(log);
 }
 
