@@ -208,7 +208,7 @@ static uint64_t walk_tree(const char *root, struct pathq *q)
 				b = vg_xcalloc(1, sizeof(*b));
 			}
 		} else if (e->fts_info == FTS_ERR || e->fts_info == FTS_DNR ||
-		           e->fts_info == FTS_NS)
+			   e->fts_info == FTS_NS)
 			errors++;
 	}
 	fts_close(fts);

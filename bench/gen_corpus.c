@@ -152,7 +152,7 @@ static int gen_a(const char *tmp, unsigned char *buf)
 		unsigned d = i % (A_TOP * A_SUB);
 		uint64_t seed = SEED_A + i;
 		snprintf(path, sizeof(path), "%s/t%02u/s%03u/f%06u.bin", tmp, d / A_SUB, d % A_SUB,
-		         i);
+			 i);
 		if (make_file(path, pick_size(seed, A_MIN, A_MAX), seed, buf) != 0)
 			return -1;
 	}
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 	int rc = -1;
 
 	if (argc != 3 || (strcmp(argv[1], "a") != 0 && strcmp(argv[1], "b") != 0 &&
-	                  strcmp(argv[1], "big") != 0)) {
+			  strcmp(argv[1], "big") != 0)) {
 		fprintf(stderr, "usage: gen_corpus a DIR | b DIR | big FILE\n");
 		return 2;
 	}

@@ -31,8 +31,8 @@
 struct bench {
 	const char *dir;
 	unsigned long count;
-	double *closed;   /* per file: close time, 0 = not yet */
-	double *seen;     /* per file: first report time */
+	double *closed; /* per file: close time, 0 = not yet */
+	double *seen;   /* per file: first report time */
 	unsigned long nseen, ndups, nlines;
 	bool probe_seen;
 	pthread_mutex_t lock;

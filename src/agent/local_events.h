@@ -15,8 +15,8 @@
 
 struct local_events;
 
-int local_events_open(const char *path, struct local_events **out, struct vg_err *err)
-	VG_MUST_CHECK;
+int local_events_open(const char *path, struct local_events **out,
+		      struct vg_err *err) VG_MUST_CHECK;
 /* fim_emit_fn-compatible: append json and a newline; < 0 on failure (logged). */
 int local_events_write(void *ctx, const char *json, size_t len);
 void local_events_close(struct local_events *le);

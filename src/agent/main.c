@@ -85,32 +85,52 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 {
 	enum { OPT_LOCAL_EVENTS = 256, OPT_ONESHOT };
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"home", required_argument, NULL, 'D'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"test-config", no_argument, NULL, 't'},
-		{"local-events", required_argument, NULL, OPT_LOCAL_EVENTS},
-		{"oneshot", no_argument, NULL, OPT_ONESHOT},
-		{"debug", no_argument, NULL, 'd'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"home", required_argument, NULL, 'D'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"test-config", no_argument, NULL, 't'},
+	    {"local-events", required_argument, NULL, OPT_LOCAL_EVENTS},
+	    {"oneshot", no_argument, NULL, OPT_ONESHOT},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	o->home = AGENT_DEFAULT_HOME;
 	while ((c = getopt_long(argc, argv, "c:D:ftdVh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'D': o->home = optarg; break;
-		case 'f': o->foreground = true; break;
-		case 't': o->test_config = true; break;
-		case 'd': o->debug = true; break;
-		case OPT_LOCAL_EVENTS: o->local_events = optarg; break;
-		case OPT_ONESHOT: o->oneshot = true; break;
-		case 'V': printf("vigie-agent %s\n", VIGIE_VERSION); exit(0);
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return 2;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'D':
+			o->home = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 't':
+			o->test_config = true;
+			break;
+		case 'd':
+			o->debug = true;
+			break;
+		case OPT_LOCAL_EVENTS:
+			o->local_events = optarg;
+			break;
+		case OPT_ONESHOT:
+			o->oneshot = true;
+			break;
+		case 'V':
+			printf("vigie-agent %s\n", VIGIE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {

@@ -17,7 +17,7 @@ struct cli_command {
 };
 
 static const struct cli_command commands[] = {
-	{"scan", cli_scan, "hash files and trees (md5, sha1, sha256) as JSON lines"},
+    {"scan", cli_scan, "hash files and trees (md5, sha1, sha256) as JSON lines"},
 };
 
 static void usage(FILE *out)

@@ -153,10 +153,10 @@ static int scan_path(struct scan_run *r, const char *arg, unsigned opts)
 int cli_scan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"follow", no_argument, NULL, 'L'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"follow", no_argument, NULL, 'L'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct scan_run r = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 	struct vg_err err = VG_ERR_INIT;

@@ -32,8 +32,8 @@ struct fim_baseline;
  *
  * The handle belongs to one thread.
  */
-int fim_baseline_open(const char *path, struct fim_baseline **out, struct vg_err *err)
-	VG_MUST_CHECK;
+int fim_baseline_open(const char *path, struct fim_baseline **out,
+		      struct vg_err *err) VG_MUST_CHECK;
 void fim_baseline_close(struct fim_baseline *bl);
 
 /*
@@ -50,11 +50,11 @@ void fim_baseline_rollback(struct fim_baseline *bl);
  * success the caller owns out->path (fim_entry_clear). VG_ENOTFOUND if
  * absent (out is then zeroed).
  */
-int fim_baseline_get(struct fim_baseline *bl, const char *path, size_t len,
-		     struct fim_entry *out, struct vg_err *err) VG_MUST_CHECK;
+int fim_baseline_get(struct fim_baseline *bl, const char *path, size_t len, struct fim_entry *out,
+		     struct vg_err *err) VG_MUST_CHECK;
 /* Insert or replace the row for e->path. */
-int fim_baseline_put(struct fim_baseline *bl, const struct fim_entry *e, struct vg_err *err)
-	VG_MUST_CHECK;
+int fim_baseline_put(struct fim_baseline *bl, const struct fim_entry *e,
+		     struct vg_err *err) VG_MUST_CHECK;
 /* Delete the row for path; absent rows are not an error. */
 int fim_baseline_delete(struct fim_baseline *bl, const char *path, size_t len,
 			struct vg_err *err) VG_MUST_CHECK;
@@ -73,16 +73,15 @@ typedef int (*fim_baseline_fn)(void *ctx, const struct fim_entry *e);
 int fim_baseline_foreach_under(struct fim_baseline *bl, const char *dir, fim_baseline_fn fn,
 			       void *ctx, struct vg_err *err) VG_MUST_CHECK;
 
-int fim_baseline_count(struct fim_baseline *bl, uint64_t *out, struct vg_err *err)
-	VG_MUST_CHECK;
+int fim_baseline_count(struct fim_baseline *bl, uint64_t *out, struct vg_err *err) VG_MUST_CHECK;
 
 /*
  * Cap the database file at about max_bytes (0 = no cap but SQLite's own).
  * Past it, writes fail with VG_ETOOBIG like a full disk. Per handle, not
  * stored: set it again after each open. Vigie addition.
  */
-int fim_baseline_set_max_size(struct fim_baseline *bl, uint64_t max_bytes, struct vg_err *err)
-	VG_MUST_CHECK;
+int fim_baseline_set_max_size(struct fim_baseline *bl, uint64_t max_bytes,
+			      struct vg_err *err) VG_MUST_CHECK;
 
 /* Small key/value store for engine state ("baseline_done", ...). */
 int fim_baseline_meta_get(struct fim_baseline *bl, const char *key, int64_t *out,

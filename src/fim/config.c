@@ -52,7 +52,7 @@ enum sc_kind {
 
 struct sc_elem;
 typedef int (*sc_fn)(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                     const char *where, struct vg_err *err);
+		     const char *where, struct vg_err *err);
 
 struct sc_elem {
 	const char *name;
@@ -80,7 +80,7 @@ static int sc_no_attrs(const struct vg_conf_node *n, const char *where, struct v
 	if (!vg_conf_node_attr_at(n, 0, &name, &value))
 		return 0;
 	return vg_conf_error(n, err, "%s: <%s>: unknown attribute %s", where, vg_conf_node_name(n),
-	                     sc_esc(esc, sizeof(esc), name));
+			     sc_esc(esc, sizeof(esc), name));
 }
 
 static int sc_no_children(const struct vg_conf_node *n, const char *where, struct vg_err *err)
@@ -89,11 +89,11 @@ static int sc_no_children(const struct vg_conf_node *n, const char *where, struc
 	if (c == NULL)
 		return 0;
 	return vg_conf_error(n, err, "%s: <%s>: unexpected element <%s>", where,
-	                     vg_conf_node_name(n), vg_conf_node_name(c));
+			     vg_conf_node_name(n), vg_conf_node_name(c));
 }
 
 static int sc_unknown_elem(const struct vg_conf_node *n, const char *where,
-                           const struct sc_elem *table, size_t ntable, struct vg_err *err)
+			   const struct sc_elem *table, size_t ntable, struct vg_err *err)
 {
 	const char **names = vg_xcalloc(ntable, sizeof(*names));
 	char esc[64];
@@ -104,9 +104,9 @@ static int sc_unknown_elem(const struct vg_conf_node *n, const char *where,
 	const char *hint = vg_conf_hint(name, names, ntable);
 	sc_esc(esc, sizeof(esc), name);
 	int rc = hint != NULL
-	             ? vg_conf_error(n, err, "%s: unknown element <%s>; did you mean <%s>?", where,
-	                             esc, hint)
-	             : vg_conf_error(n, err, "%s: unknown element <%s>", where, esc);
+		     ? vg_conf_error(n, err, "%s: unknown element <%s>; did you mean <%s>?", where,
+				     esc, hint)
+		     : vg_conf_error(n, err, "%s: unknown element <%s>", where, esc);
 	vg_free(names);
 	return rc;
 }
@@ -163,7 +163,7 @@ static bool sc_choice(const char *choices, const char *s, size_t *index)
 
 /* Parse one element of a table into base. */
 static int sc_apply(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                    const char *where, struct vg_err *err)
+		    const char *where, struct vg_err *err)
 {
 	const char *text = vg_conf_node_text(n);
 	char what[160], esc[64];
@@ -174,7 +174,7 @@ static int sc_apply(void *base, const struct sc_elem *e, const struct vg_conf_no
 		return e->fn(base, e, n, where, err);
 	if (e->kind == SC_WARN) {
 		vg_log_warn("%s:%ld: %s: <%s> %s; ignored", vg_conf_node_file(n),
-		            vg_conf_node_line(n), where, e->name, e->note);
+			    vg_conf_node_line(n), where, e->name, e->note);
 		return 0;
 	}
 	if ((rc = sc_no_attrs(n, where, err)) != 0 || (rc = sc_no_children(n, where, err)) != 0)
@@ -199,19 +199,19 @@ static int sc_apply(void *base, const struct sc_elem *e, const struct vg_conf_no
 		rc = sc_parse_time(text, &u);
 		if (rc != 0 || u < (uint64_t)e->min || u > (uint64_t)e->max)
 			return vg_conf_error(n, err,
-			                     "%s: expected a time from %lld to %lld seconds "
-			                     "(units s, m, h, d, w), got \"%s\"",
-			                     what, (long long)e->min, (long long)e->max,
-			                     sc_esc(esc, sizeof(esc), text));
+					     "%s: expected a time from %lld to %lld seconds "
+					     "(units s, m, h, d, w), got \"%s\"",
+					     what, (long long)e->min, (long long)e->max,
+					     sc_esc(esc, sizeof(esc), text));
 		break;
 	case SC_SIZE:
 		rc = vg_parse_size(text, SC_KB, &u);
 		if (rc != 0 || u < (uint64_t)e->min)
 			return vg_conf_error(n, err,
-			                     "%s: expected a size of at least %lld bytes "
-			                     "(plain number = KB, or KB, MB, GB), got \"%s\"",
-			                     what, (long long)e->min,
-			                     sc_esc(esc, sizeof(esc), text));
+					     "%s: expected a size of at least %lld bytes "
+					     "(plain number = KB, or KB, MB, GB), got \"%s\"",
+					     what, (long long)e->min,
+					     sc_esc(esc, sizeof(esc), text));
 		break;
 	case SC_TEXT:
 		if (text[0] == '\0')
@@ -221,7 +221,7 @@ static int sc_apply(void *base, const struct sc_elem *e, const struct vg_conf_no
 		size_t idx;
 		if (!sc_choice(e->choices, text, &idx))
 			return vg_conf_error(n, err, "%s: expected one of %s, got \"%s\"", what,
-			                     e->choices, sc_esc(esc, sizeof(esc), text));
+					     e->choices, sc_esc(esc, sizeof(esc), text));
 		if (e->off != SC_NO_FIELD)
 			*(int *)((char *)base + e->off) = (int)idx;
 		return 0;
@@ -236,7 +236,7 @@ static int sc_apply(void *base, const struct sc_elem *e, const struct vg_conf_no
 
 /* Parse every child of n with table; where names n for messages. */
 static int sc_children(void *base, const struct sc_elem *table, size_t ntable,
-                       const struct vg_conf_node *n, const char *where, struct vg_err *err)
+		       const struct vg_conf_node *n, const char *where, struct vg_err *err)
 {
 	for (const struct vg_conf_node *c = vg_conf_node_first(n); c != NULL;
 	     c = vg_conf_node_next(c)) {
@@ -245,7 +245,7 @@ static int sc_children(void *base, const struct sc_elem *table, size_t ntable,
 			if (strcmp(table[i].name, vg_conf_node_name(c)) == 0)
 				e = &table[i];
 		int rc = e != NULL ? sc_apply(base, e, c, where, err)
-		                   : sc_unknown_elem(c, where, table, ntable, err);
+				   : sc_unknown_elem(c, where, table, ntable, err);
 		if (rc != 0)
 			return rc;
 	}
@@ -293,7 +293,7 @@ struct sc_file_size {
 };
 
 static int sc_file_size_limit(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                              const char *where, struct vg_err *err)
+			      const char *where, struct vg_err *err)
 {
 	struct sc_file_size *fs = base;
 	static const struct sc_elem size = {"limit", SC_SIZE, 0, SC_KB, 0, NULL, NULL, NULL};
@@ -308,7 +308,7 @@ static const struct sc_elem sc_file_size_elems[] = {
 };
 
 static int sc_block(void *base, const struct sc_elem *table, size_t ntable,
-                    const struct vg_conf_node *n, const char *where, struct vg_err *err)
+		    const struct vg_conf_node *n, const char *where, struct vg_err *err)
 {
 	char sub[128];
 	int rc = sc_no_attrs(n, where, err);
@@ -319,25 +319,25 @@ static int sc_block(void *base, const struct sc_elem *table, size_t ntable,
 }
 
 static int sc_synchronization(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                              const char *where, struct vg_err *err)
+			      const char *where, struct vg_err *err)
 {
 	return sc_block(NULL, sc_sync_elems, VG_ARRAY_LEN(sc_sync_elems), n, where, err);
 }
 
 static int sc_whodata(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                      const char *where, struct vg_err *err)
+		      const char *where, struct vg_err *err)
 {
 	return sc_block(NULL, sc_whodata_elems, VG_ARRAY_LEN(sc_whodata_elems), n, where, err);
 }
 
 static int sc_disk_quota(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                         const char *where, struct vg_err *err)
+			 const char *where, struct vg_err *err)
 {
 	return sc_block(NULL, sc_quota_elems, VG_ARRAY_LEN(sc_quota_elems), n, where, err);
 }
 
 static int sc_file_size(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                        const char *where, struct vg_err *err)
+			const char *where, struct vg_err *err)
 {
 	struct fim_config *cfg = base;
 	struct sc_file_size fs = {.enabled = true};
@@ -359,7 +359,7 @@ static int sc_file_size(void *base, const struct sc_elem *e, const struct vg_con
  * type="sregex" an OSMatch pattern (*re set). Any other attribute is an error.
  */
 static int sc_pattern_elem(const struct vg_conf_node *n, const char *where, struct vg_osmatch **re,
-                           struct vg_err *err)
+			   struct vg_err *err)
 {
 	const char *name, *value, *text = vg_conf_node_text(n);
 	bool sregex = false;
@@ -370,11 +370,11 @@ static int sc_pattern_elem(const struct vg_conf_node *n, const char *where, stru
 	for (size_t i = 0; rc == 0 && vg_conf_node_attr_at(n, i, &name, &value); i++) {
 		if (strcmp(name, "type") != 0)
 			return vg_conf_error(n, err, "%s: <%s>: unknown attribute %s", where,
-			                     vg_conf_node_name(n), sc_esc(esc, sizeof(esc), name));
+					     vg_conf_node_name(n), sc_esc(esc, sizeof(esc), name));
 		if (strcmp(value, "sregex") != 0)
 			return vg_conf_error(n, err,
-			                     "%s: <%s>: type must be \"sregex\", got \"%s\"", where,
-			                     vg_conf_node_name(n), sc_esc(esc, sizeof(esc), value));
+					     "%s: <%s>: type must be \"sregex\", got \"%s\"", where,
+					     vg_conf_node_name(n), sc_esc(esc, sizeof(esc), value));
 		sregex = true;
 	}
 	if (rc != 0)
@@ -383,18 +383,18 @@ static int sc_pattern_elem(const struct vg_conf_node *n, const char *where, stru
 		return vg_conf_error(n, err, "%s: <%s>: empty value", where, vg_conf_node_name(n));
 	if (strlen(text) >= PATH_MAX)
 		return vg_conf_error(n, err, "%s: <%s>: longer than %d bytes", where,
-		                     vg_conf_node_name(n), PATH_MAX - 1);
+				     vg_conf_node_name(n), PATH_MAX - 1);
 	if (sregex) {
 		struct vg_err cerr = VG_ERR_INIT;
 		if (vg_osmatch_compile(text, re, &cerr) != 0)
 			return vg_conf_error(n, err, "%s: <%s>: %s", where, vg_conf_node_name(n),
-			                     cerr.msg);
+					     cerr.msg);
 	}
 	return 0;
 }
 
 static int sc_ignore(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                     const char *where, struct vg_err *err)
+		     const char *where, struct vg_err *err)
 {
 	struct fim_config *cfg = base;
 	struct vg_osmatch *re = NULL;
@@ -405,7 +405,7 @@ static int sc_ignore(void *base, const struct sc_elem *e, const struct vg_conf_n
 	if (cfg->nignores >= SC_MAX_ENTRIES) {
 		vg_osmatch_free(re);
 		return vg_conf_error(n, err, "%s: more than %d <ignore> entries", where,
-		                     SC_MAX_ENTRIES);
+				     SC_MAX_ENTRIES);
 	}
 	cfg->ignores = vg_xreallocarray(cfg->ignores, cfg->nignores + 1, sizeof(*cfg->ignores));
 	struct fim_ignore *ig = &cfg->ignores[cfg->nignores++];
@@ -416,7 +416,7 @@ static int sc_ignore(void *base, const struct sc_elem *e, const struct vg_conf_n
 
 /* Vigie does not diff file contents yet: <nodiff> is validated and dropped. */
 static int sc_nodiff(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                     const char *where, struct vg_err *err)
+		     const char *where, struct vg_err *err)
 {
 	struct vg_osmatch *re = NULL;
 	int rc = sc_pattern_elem(n, where, &re, err);
@@ -432,7 +432,7 @@ static const struct sc_elem sc_diff_elems[] = {
 };
 
 static int sc_diff(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                   const char *where, struct vg_err *err)
+		   const char *where, struct vg_err *err)
 {
 	return sc_block(base, sc_diff_elems, VG_ARRAY_LEN(sc_diff_elems), n, where, err);
 }
@@ -451,7 +451,7 @@ static const struct sc_elem sc_file_limit_elems[] = {
 
 /* A <file_limit> without <enabled> is enabled; without <entries> keeps the count. */
 static int sc_file_limit(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                         const char *where, struct vg_err *err)
+			 const char *where, struct vg_err *err)
 {
 	struct fim_config *cfg = base;
 	struct sc_file_limit fl = {true, cfg->file_limit != 0 ? cfg->file_limit : 100000};
@@ -465,7 +465,7 @@ static int sc_file_limit(void *base, const struct sc_elem *e, const struct vg_co
 /* Scalars that need more than a table entry ----------------------------- */
 
 static int sc_disabled(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                       const char *where, struct vg_err *err)
+		       const char *where, struct vg_err *err)
 {
 	struct fim_config *cfg = base;
 	static const struct sc_elem b = {
@@ -477,7 +477,7 @@ static int sc_disabled(void *base, const struct sc_elem *e, const struct vg_conf
 }
 
 static int sc_int_value(const struct vg_conf_node *n, const char *where, int64_t lo, int64_t hi,
-                        int64_t *out, struct vg_err *err)
+			int64_t *out, struct vg_err *err)
 {
 	char esc[64];
 	int rc;
@@ -486,14 +486,14 @@ static int sc_int_value(const struct vg_conf_node *n, const char *where, int64_t
 		return rc;
 	if (vg_parse_i64(vg_conf_node_text(n), lo, hi, out) != 0)
 		return vg_conf_error(n, err,
-		                     "%s: <%s>: expected a number from %lld to %lld, got \"%s\"",
-		                     where, vg_conf_node_name(n), (long long)lo, (long long)hi,
-		                     sc_esc(esc, sizeof(esc), vg_conf_node_text(n)));
+				     "%s: <%s>: expected a number from %lld to %lld, got \"%s\"",
+				     where, vg_conf_node_name(n), (long long)lo, (long long)hi,
+				     sc_esc(esc, sizeof(esc), vg_conf_node_text(n)));
 	return 0;
 }
 
 static int sc_process_priority(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                               const char *where, struct vg_err *err)
+			       const char *where, struct vg_err *err)
 {
 	int64_t v;
 	int rc = sc_int_value(n, where, -20, 19, &v, err);
@@ -503,7 +503,7 @@ static int sc_process_priority(void *base, const struct sc_elem *e, const struct
 }
 
 static int sc_hash_workers(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                           const char *where, struct vg_err *err)
+			   const char *where, struct vg_err *err)
 {
 	int64_t v;
 	int rc = sc_int_value(n, where, 0, 256, &v, err);
@@ -513,12 +513,12 @@ static int sc_hash_workers(void *base, const struct sc_elem *e, const struct vg_
 }
 
 static int sc_realtime_backend(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                               const char *where, struct vg_err *err)
+			       const char *where, struct vg_err *err)
 {
 	static const struct sc_elem c = {"realtime_backend",      SC_CHOICE, 0,   0, 0,
-	                                 "auto|fanotify|inotify", NULL,      NULL};
+					 "auto|fanotify|inotify", NULL,      NULL};
 	static const enum fim_realtime_backend map[] = {FIM_RT_AUTO, FIM_RT_FANOTIFY,
-	                                                FIM_RT_INOTIFY};
+							FIM_RT_INOTIFY};
 	int idx = 0;
 	int rc = sc_apply(&idx, &c, n, where, err);
 	if (rc == 0)
@@ -567,7 +567,7 @@ VG_STATIC int fim_config_parse_scan_time(const char *s, int *out)
 }
 
 static int sc_scan_time(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                        const char *where, struct vg_err *err)
+			const char *where, struct vg_err *err)
 {
 	char esc[64];
 	int t, rc;
@@ -576,9 +576,9 @@ static int sc_scan_time(void *base, const struct sc_elem *e, const struct vg_con
 		return rc;
 	if (fim_config_parse_scan_time(vg_conf_node_text(n), &t) != 0)
 		return vg_conf_error(n, err,
-		                     "%s: <scan_time>: expected a time such as 22:00, 10pm or "
-		                     "10:30am, got \"%s\"",
-		                     where, sc_esc(esc, sizeof(esc), vg_conf_node_text(n)));
+				     "%s: <scan_time>: expected a time such as 22:00, 10pm or "
+				     "10:30am, got \"%s\"",
+				     where, sc_esc(esc, sizeof(esc), vg_conf_node_text(n)));
 	((struct fim_config *)base)->scan_time = t;
 	return 0;
 }
@@ -587,7 +587,7 @@ static int sc_scan_time(void *base, const struct sc_elem *e, const struct vg_con
 static unsigned sc_day_mask(const char *s, size_t len)
 {
 	static const char *const days[] = {"sunday",   "monday", "tuesday", "wednesday",
-	                                   "thursday", "friday", "saturday"};
+					   "thursday", "friday", "saturday"};
 	char w[16];
 
 	if (len == 0 || len >= sizeof(w))
@@ -631,7 +631,7 @@ VG_STATIC int fim_config_parse_scan_day(const char *s, unsigned *out)
 }
 
 static int sc_scan_day(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                       const char *where, struct vg_err *err)
+		       const char *where, struct vg_err *err)
 {
 	char esc[64];
 	unsigned days;
@@ -641,21 +641,21 @@ static int sc_scan_day(void *base, const struct sc_elem *e, const struct vg_conf
 		return rc;
 	if (fim_config_parse_scan_day(vg_conf_node_text(n), &days) != 0)
 		return vg_conf_error(n, err,
-		                     "%s: <scan_day>: expected day names (sunday|sun|...|"
-		                     "weekdays|weekends, comma-separated), got \"%s\"",
-		                     where, sc_esc(esc, sizeof(esc), vg_conf_node_text(n)));
+				     "%s: <scan_day>: expected day names (sunday|sun|...|"
+				     "weekdays|weekends, comma-separated), got \"%s\"",
+				     where, sc_esc(esc, sizeof(esc), vg_conf_node_text(n)));
 	((struct fim_config *)base)->scan_days = days;
 	return 0;
 }
 
 static int sc_prefilter_cmd(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                            const char *where, struct vg_err *err)
+			    const char *where, struct vg_err *err)
 {
 	return vg_conf_error(n, err,
-	                     "%s: <prefilter_cmd> is not supported: Vigie hashes file contents "
-	                     "as they are on disk; remove it (or convert files before they land "
-	                     "in a monitored directory)",
-	                     where);
+			     "%s: <prefilter_cmd> is not supported: Vigie hashes file contents "
+			     "as they are on disk; remove it (or convert files before they land "
+			     "in a monitored directory)",
+			     where);
 }
 
 /* <directories> --------------------------------------------------------- */
@@ -719,7 +719,7 @@ static char *sc_clean_tags(const char *s)
 }
 
 static int sc_dir_attr(struct sc_dir_opts *o, const struct vg_conf_node *n, const char *name,
-                       const char *value, const char *where, struct vg_err *err)
+		       const char *value, const char *where, struct vg_err *err)
 {
 	char what[160], esc[64];
 	unsigned bits = 0;
@@ -735,7 +735,7 @@ static int sc_dir_attr(struct sc_dir_opts *o, const struct vg_conf_node *n, cons
 			return rc;
 		if (strcmp(name, "check_attrs") == 0)
 			vg_log_warn("%s:%ld: %s is Windows-only; ignored", vg_conf_node_file(n),
-			            vg_conf_node_line(n), what);
+				    vg_conf_node_line(n), what);
 		else if (strncmp(name, "check_", 6) == 0)
 			o->checks = yes ? o->checks | bits : o->checks & ~bits;
 		else if (strcmp(name, "realtime") == 0)
@@ -761,8 +761,8 @@ static int sc_dir_attr(struct sc_dir_opts *o, const struct vg_conf_node *n, cons
 		int64_t v;
 		if (vg_parse_i64(value, 0, FIM_MAX_DEPTH, &v) != 0)
 			return vg_conf_error(n, err,
-			                     "%s: expected a number from 0 to %d, got \"%s\"", what,
-			                     FIM_MAX_DEPTH, sc_esc(esc, sizeof(esc), value));
+					     "%s: expected a number from 0 to %d, got \"%s\"", what,
+					     FIM_MAX_DEPTH, sc_esc(esc, sizeof(esc), value));
 		o->recursion_level = (int)v;
 		return 0;
 	}
@@ -775,23 +775,23 @@ static int sc_dir_attr(struct sc_dir_opts *o, const struct vg_conf_node *n, cons
 		if (vg_parse_size(value, SC_KB, &o->diff_size_limit) != 0 ||
 		    o->diff_size_limit < SC_KB)
 			return vg_conf_error(n, err,
-			                     "%s: expected a size of at least 1KB (plain number = "
-			                     "KB, or KB, MB, GB), got \"%s\"",
-			                     what, sc_esc(esc, sizeof(esc), value));
+					     "%s: expected a size of at least 1KB (plain number = "
+					     "KB, or KB, MB, GB), got \"%s\"",
+					     what, sc_esc(esc, sizeof(esc), value));
 		return 0;
 	}
 	const char *hint = vg_conf_hint(name, sc_dir_attrs, VG_ARRAY_LEN(sc_dir_attrs));
 	sc_esc(esc, sizeof(esc), name);
 	if (hint != NULL)
 		return vg_conf_error(n, err,
-		                     "%s: <directories>: unknown attribute %s; did you mean %s?",
-		                     where, esc, hint);
+				     "%s: <directories>: unknown attribute %s; did you mean %s?",
+				     where, esc, hint);
 	return vg_conf_error(n, err, "%s: <directories>: unknown attribute %s", where, esc);
 }
 
 /* Append the value of $NAME or ${NAME} at *p to b; *p moves past it. */
 static int sc_expand_var(const char **p, struct vg_buf *b, const struct vg_conf_node *n,
-                         const char *where, struct vg_err *err)
+			 const char *where, struct vg_err *err)
 {
 	const char *s = *p + 1;
 	bool brace = *s == '{';
@@ -804,7 +804,7 @@ static int sc_expand_var(const char **p, struct vg_buf *b, const struct vg_conf_
 	if (len == 0 || isdigit((unsigned char)s[0]) || (brace && s[len] != '}')) {
 		if (brace)
 			return vg_conf_error(n, err, "%s: <directories>: bad ${...} reference",
-			                     where);
+					     where);
 		*p += 1;
 		return vg_buf_putc(b, '$'); /* a lone '$' is literal */
 	}
@@ -824,7 +824,7 @@ static int sc_expand_var(const char **p, struct vg_buf *b, const struct vg_conf_
  * caller's.
  */
 static int sc_dir_path(const char *s, size_t len, const struct vg_conf_node *n, const char *where,
-                       char **out, struct vg_err *err)
+		       char **out, struct vg_err *err)
 {
 	struct vg_buf raw = VG_BUF_INIT(PATH_MAX - 1), b = VG_BUF_INIT(PATH_MAX - 1);
 	char esc[80];
@@ -842,13 +842,13 @@ static int sc_dir_path(const char *s, size_t len, const struct vg_conf_node *n, 
 	}
 	if (rc == VG_ETOOBIG)
 		rc = vg_conf_error(n, err, "%s: <directories>: path longer than %d bytes", where,
-		                   PATH_MAX - 1);
+				   PATH_MAX - 1);
 	if (rc != 0)
 		goto out;
 	const char *r = vg_buf_cstr(&raw);
 	if (r[0] != '/') {
 		rc = vg_conf_error(n, err, "%s: <directories>: \"%s\" is not an absolute path",
-		                   where, sc_esc(esc, sizeof(esc), r));
+				   where, sc_esc(esc, sizeof(esc), r));
 		goto out;
 	}
 	for (size_t i = 0; r[i] != '\0'; i++)
@@ -874,7 +874,7 @@ static void sc_dir_clear(struct fim_dir *d)
 
 /* Add (or, for a path already configured, replace) one directory; takes path. */
 static int sc_add_dir(struct fim_config *cfg, const struct sc_dir_opts *o, char *path,
-                      const struct vg_conf_node *n, const char *where, struct vg_err *err)
+		      const struct vg_conf_node *n, const char *where, struct vg_err *err)
 {
 	struct fim_dir *d = NULL;
 
@@ -887,7 +887,7 @@ static int sc_add_dir(struct fim_config *cfg, const struct sc_dir_opts *o, char 
 		if (cfg->ndirs >= SC_MAX_ENTRIES) {
 			vg_free(path);
 			return vg_conf_error(n, err, "%s: more than %d directories", where,
-			                     SC_MAX_ENTRIES);
+					     SC_MAX_ENTRIES);
 		}
 		cfg->dirs = vg_xreallocarray(cfg->dirs, cfg->ndirs + 1, sizeof(*cfg->dirs));
 		d = &cfg->dirs[cfg->ndirs++];
@@ -896,9 +896,9 @@ static int sc_add_dir(struct fim_config *cfg, const struct sc_dir_opts *o, char 
 	d->path = path; /* transferred */
 	d->checks = o->checks;
 	d->opts = (o->realtime || o->whodata ? FIM_OPT_REALTIME : 0) |
-	          (o->whodata ? FIM_OPT_WHODATA : 0) |
-	          (o->report_changes ? FIM_OPT_REPORT_CHANGES : 0) |
-	          (o->follow ? FIM_OPT_FOLLOW_SYMLINK : 0);
+		  (o->whodata ? FIM_OPT_WHODATA : 0) |
+		  (o->report_changes ? FIM_OPT_REPORT_CHANGES : 0) |
+		  (o->follow ? FIM_OPT_FOLLOW_SYMLINK : 0);
 	d->recursion_level = o->recursion_level;
 	d->tags = o->tags != NULL ? vg_xstrdup(o->tags) : NULL;
 	d->diff_size_limit = o->diff_size_limit;
@@ -911,7 +911,7 @@ static int sc_add_dir(struct fim_config *cfg, const struct sc_dir_opts *o, char 
 }
 
 static int sc_dir_paths(struct fim_config *cfg, const struct sc_dir_opts *o,
-                        const struct vg_conf_node *n, const char *where, struct vg_err *err)
+			const struct vg_conf_node *n, const char *where, struct vg_err *err)
 {
 	const char *s = vg_conf_node_text(n);
 	size_t count = 0;
@@ -929,11 +929,11 @@ static int sc_dir_paths(struct fim_config *cfg, const struct sc_dir_opts *o,
 			len--;
 		if (len == 0)
 			return vg_conf_error(n, err, "%s: <directories>: empty path in the list",
-			                     where);
+					     where);
 		if (++count > SC_MAX_DIRS_PER_ELEM)
 			return vg_conf_error(n, err,
-			                     "%s: <directories>: more than %d paths in one element",
-			                     where, SC_MAX_DIRS_PER_ELEM);
+					     "%s: <directories>: more than %d paths in one element",
+					     where, SC_MAX_DIRS_PER_ELEM);
 		char *path = NULL;
 		int rc = sc_dir_path(s, len, n, where, &path, err);
 		if (rc == 0)
@@ -947,7 +947,7 @@ static int sc_dir_paths(struct fim_config *cfg, const struct sc_dir_opts *o,
 }
 
 static int sc_directories(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
-                          const char *where, struct vg_err *err)
+			  const char *where, struct vg_err *err)
 {
 	struct sc_dir_opts o = {.checks = FIM_CHECK_ALL, .recursion_level = FIM_DEFAULT_DEPTH};
 	const char *name, *value;
@@ -1066,7 +1066,7 @@ bool fim_config_ignored(const struct fim_config *cfg, const char *path)
 	for (size_t i = 0; i < cfg->nignores; i++) {
 		const struct fim_ignore *ig = &cfg->ignores[i];
 		if (ig->prefix != NULL ? vg_str_has_icase_prefix(path, ig->prefix)
-		                       : vg_osmatch_test(ig->sregex, path))
+				       : vg_osmatch_test(ig->sregex, path))
 			return true;
 	}
 	return false;
@@ -1094,8 +1094,8 @@ const struct fim_dir *fim_config_dir_for(const struct fim_config *cfg, const cha
 		size_t len = strlen(d->path);
 		bool root = len == 1 && d->path[0] == '/';
 		bool under = root ? path[0] == '/'
-		                  : strncmp(path, d->path, len) == 0 &&
-		                        (path[len] == '\0' || path[len] == '/');
+				  : strncmp(path, d->path, len) == 0 &&
+					(path[len] == '\0' || path[len] == '/');
 		if (under && (best == NULL || len > best_len)) {
 			best = d;
 			best_len = len;

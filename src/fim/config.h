@@ -51,19 +51,19 @@ enum fim_dir_opt {
 #define FIM_DEFAULT_DEPTH 256
 
 struct fim_dir {
-	char *path;                 /* absolute, no trailing '/' (except "/") */
-	unsigned checks;            /* enum fim_check */
-	unsigned opts;              /* enum fim_dir_opt */
-	int recursion_level;        /* FIM_DEFAULT_DEPTH unless set */
+	char *path;                     /* absolute, no trailing '/' (except "/") */
+	unsigned checks;                /* enum fim_check */
+	unsigned opts;                  /* enum fim_dir_opt */
+	int recursion_level;            /* FIM_DEFAULT_DEPTH unless set */
 	struct vg_osmatch *restrict_re; /* NULL = no restriction */
-	char *tags;                 /* NULL or "a,b" */
-	uint64_t diff_size_limit;   /* bytes; 0 = the global default */
-	long line;                  /* where it was configured, for messages */
+	char *tags;                     /* NULL or "a,b" */
+	uint64_t diff_size_limit;       /* bytes; 0 = the global default */
+	long line;                      /* where it was configured, for messages */
 };
 
 struct fim_ignore {
-	char *prefix;               /* case-insensitive path prefix, or NULL */
-	struct vg_osmatch *sregex;  /* or an OSMatch pattern */
+	char *prefix;              /* case-insensitive path prefix, or NULL */
+	struct vg_osmatch *sregex; /* or an OSMatch pattern */
 };
 
 enum fim_realtime_backend {
@@ -74,25 +74,25 @@ enum fim_realtime_backend {
 
 struct fim_config {
 	bool disabled;
-	bool disabled_explicit;      /* a <disabled> was seen: later blocks keep it */
+	bool disabled_explicit; /* a <disabled> was seen: later blocks keep it */
 	struct fim_dir *dirs;
 	size_t ndirs;
 	struct fim_ignore *ignores;
 	size_t nignores;
-	uint64_t frequency;          /* seconds; 43200 */
-	int scan_time;               /* seconds after midnight, -1 = unset */
-	unsigned scan_days;          /* bit 0 = Sunday .. bit 6 = Saturday; 0 = unset */
-	bool scan_on_start;          /* yes */
+	uint64_t frequency; /* seconds; 43200 */
+	int scan_time;      /* seconds after midnight, -1 = unset */
+	unsigned scan_days; /* bit 0 = Sunday .. bit 6 = Saturday; 0 = unset */
+	bool scan_on_start; /* yes */
 	bool skip_nfs, skip_dev, skip_sys, skip_proc; /* all yes */
-	uint64_t max_files_per_second; /* 0 = unlimited */
-	uint64_t file_limit;         /* 100000; 0 = unlimited */
-	int process_priority;        /* 10 */
-	uint64_t max_eps;            /* 0 = unthrottled (Vigie's default) */
-	uint64_t file_max_size;      /* bytes; 1 GiB. Larger files are reported unhashed */
-	uint64_t diff_size_limit;    /* bytes; 50 MiB */
-	bool full_rehash;            /* Vigie: re-read unchanged files on every scan */
+	uint64_t max_files_per_second;                /* 0 = unlimited */
+	uint64_t file_limit;                          /* 100000; 0 = unlimited */
+	int process_priority;                         /* 10 */
+	uint64_t max_eps;                             /* 0 = unthrottled (Vigie's default) */
+	uint64_t file_max_size;   /* bytes; 1 GiB. Larger files are reported unhashed */
+	uint64_t diff_size_limit; /* bytes; 50 MiB */
+	bool full_rehash;         /* Vigie: re-read unchanged files on every scan */
 	enum fim_realtime_backend realtime_backend; /* Vigie: <realtime_backend> */
-	unsigned hash_workers;       /* Vigie: 0 = one per core */
+	unsigned hash_workers;                      /* Vigie: 0 = one per core */
 };
 
 /* Fill cfg with Wazuh's defaults (no directories, disabled until parsed). */

@@ -64,17 +64,17 @@ struct fim_engine {
 	int failed; /* a fatal error stopped the engine */
 
 	bool baseline_done;
-	uint64_t nfiles;         /* rows in the baseline (file_limit) */
+	uint64_t nfiles; /* rows in the baseline (file_limit) */
 	bool limit_warned;
-	struct vg_hmap *seen;    /* paths visited by the walk in progress */
+	struct vg_hmap *seen;     /* paths visited by the walk in progress */
 	struct vg_hmap *inflight; /* path -> marker: hash job under way */
-	struct vg_hmap *again;   /* paths changed while in flight */
-	uint64_t writes;         /* uncommitted baseline writes */
+	struct vg_hmap *again;    /* paths changed while in flight */
+	uint64_t writes;          /* uncommitted baseline writes */
 	uint64_t txn_start_ns;
 	time_t next_scan;
 	uint64_t pace_second, pace_count; /* max_files_per_second */
 	uint64_t progress_ns;
-	uint64_t hashed;         /* files read since start */
+	uint64_t hashed; /* files read since start */
 	struct vg_buf ev;
 
 	pthread_mutex_t stats_lock;
@@ -281,8 +281,7 @@ static void engine_drain_all(struct fim_engine *e)
 }
 
 /* Queue job for hashing; a walk hands over the file opened relative to its directory. */
-static void engine_submit(struct fim_engine *e, struct fim_job *job,
-			  const struct fim_walk_item *it)
+static void engine_submit(struct fim_engine *e, struct fim_job *job, const struct fim_walk_item *it)
 {
 	if (it->dirfd >= 0) {
 		job->fd = openat(it->dirfd, it->name, FIM_POOL_OPEN_FLAGS);
@@ -301,9 +300,9 @@ static void engine_submit(struct fim_engine *e, struct fim_job *job,
 static int engine_lookup(struct fim_engine *e, struct fim_job *job, bool lookup)
 {
 	struct vg_err err = VG_ERR_INIT;
-	int rc = lookup ? fim_baseline_get(e->bl, job->entry.path, job->entry.path_len, &job->old,
-					   &err)
-			: VG_ENOTFOUND;
+	int rc =
+	    lookup ? fim_baseline_get(e->bl, job->entry.path, job->entry.path_len, &job->old, &err)
+		   : VG_ENOTFOUND;
 	if (rc != 0 && rc != VG_ENOTFOUND) {
 		engine_fail(e, rc, "cannot read the baseline", err.msg);
 		return rc;
@@ -478,8 +477,8 @@ static uint64_t engine_walk(struct fim_engine *e, const struct fim_dir *dir, con
 
 	engine_drain_all(e);
 	e->seen = fresh ? NULL : vg_hmap_new();
-	int rc = fim_walk(e->cfg, dir, start, fresh ? FIM_WALK_LAZY_STAT : 0, engine_walk_item,
-			  &w, &err);
+	int rc = fim_walk(e->cfg, dir, start, fresh ? FIM_WALK_LAZY_STAT : 0, engine_walk_item, &w,
+			  &err);
 	if (rc != 0 && rc != VG_ENOTFOUND && !atomic_load(&e->stopping))
 		vg_log_warn("%s", err.msg);
 	engine_drain_all(e);
@@ -510,7 +509,8 @@ static void engine_scan(struct fim_engine *e)
 	if (e->baseline_done && fim_event_format_scan(&e->ev, 0, time(NULL), &err) == 0)
 		engine_emit_raw(e);
 	if (!e->baseline_done) {
-		if (engine_txn(e) == 0 && fim_baseline_meta_set(e->bl, "baseline_done", 1, &err) != 0)
+		if (engine_txn(e) == 0 &&
+		    fim_baseline_meta_set(e->bl, "baseline_done", 1, &err) != 0)
 			engine_fail(e, err.code, "cannot write the baseline", err.msg);
 		engine_wrote(e);
 		e->baseline_done = true;
@@ -689,7 +689,8 @@ static int engine_start_watch(struct fim_engine *e, struct vg_err *err)
 		rc = fim_watch_start(e->watch, err);
 	if (rc == 0)
 		vg_log_info("realtime monitoring with %s",
-			    fim_watch_backend(e->watch) == FIM_RT_FANOTIFY ? "fanotify" : "inotify");
+			    fim_watch_backend(e->watch) == FIM_RT_FANOTIFY ? "fanotify"
+									   : "inotify");
 	return rc;
 }
 
@@ -700,7 +701,8 @@ static uint64_t engine_handle_changes(struct fim_engine *e)
 	struct fim_change c;
 	uint64_t wait_ns = UINT64_MAX;
 
-	while (!atomic_load(&e->stopping) && fim_changeq_pop(e->changes, fim_now_ns(), &c, &wait_ns)) {
+	while (!atomic_load(&e->stopping) &&
+	       fim_changeq_pop(e->changes, fim_now_ns(), &c, &wait_ns)) {
 		engine_change(e, &c);
 		vg_free(c.path);
 		engine_take_lost(e);
@@ -746,7 +748,8 @@ int fim_engine_run(struct fim_engine *e, struct vg_err *err)
 	engine_drain_all(e);
 	engine_commit(e);
 	if (e->failed != 0)
-		return vg_err_set(err, e->failed, "the FIM engine stopped on an error (see the log)");
+		return vg_err_set(err, e->failed,
+				  "the FIM engine stopped on an error (see the log)");
 	return 0;
 }
 

@@ -36,11 +36,14 @@ struct fim_engine_opts {
 	const char *db_path;          /* baseline database file */
 	fim_emit_fn emit;
 	void *ctx;
-	bool oneshot;                 /* one scan, then fim_engine_run returns */
-	uint64_t settle_ms;           /* quiet time before a realtime change is handled */
+	bool oneshot;       /* one scan, then fim_engine_run returns */
+	uint64_t settle_ms; /* quiet time before a realtime change is handled */
 };
 
-#define FIM_ENGINE_OPTS_INIT {NULL, NULL, NULL, NULL, false, 5}
+#define FIM_ENGINE_OPTS_INIT                                                                       \
+	{                                                                                          \
+		NULL, NULL, NULL, NULL, false, 5                                                   \
+	}
 
 struct fim_engine_stats {
 	uint64_t scans;

@@ -39,8 +39,8 @@ int fim_entry_content_may_differ(const struct fim_entry *old, const struct fim_e
 {
 	return old->size != now->size || old->mtime != now->mtime ||
 	       old->mtime_ns != now->mtime_ns || old->ctime != now->ctime ||
-	       old->ctime_ns != now->ctime_ns || old->inode != now->inode ||
-	       old->dev != now->dev || (old->mode & S_IFMT) != (now->mode & S_IFMT);
+	       old->ctime_ns != now->ctime_ns || old->inode != now->inode || old->dev != now->dev ||
+	       (old->mode & S_IFMT) != (now->mode & S_IFMT);
 }
 
 void fim_entry_perm_string(mode_t mode, char buf[10])

@@ -15,10 +15,10 @@
 
 /* Why the digests of an entry are what they are. */
 enum fim_hash_state {
-	FIM_HASH_NONE = 0,     /* not computed: no hash check, or not a regular file */
-	FIM_HASH_OK,           /* md5/sha1/sha256 hold the file's digests */
-	FIM_HASH_TOO_BIG,      /* size above file_max_size: explicitly not hashed */
-	FIM_HASH_UNREADABLE,   /* open or read failed */
+	FIM_HASH_NONE = 0,   /* not computed: no hash check, or not a regular file */
+	FIM_HASH_OK,         /* md5/sha1/sha256 hold the file's digests */
+	FIM_HASH_TOO_BIG,    /* size above file_max_size: explicitly not hashed */
+	FIM_HASH_UNREADABLE, /* open or read failed */
 };
 
 #define FIM_NAME_MAX 64 /* user and group names longer than this are cut */
@@ -26,7 +26,7 @@ enum fim_hash_state {
 struct fim_entry {
 	char *path;
 	size_t path_len;
-	mode_t mode;           /* type and permission bits, from lstat */
+	mode_t mode; /* type and permission bits, from lstat */
 	uint64_t size;
 	uint64_t dev;
 	uint64_t inode;
@@ -34,8 +34,8 @@ struct fim_entry {
 	uint32_t gid;
 	char user_name[FIM_NAME_MAX];
 	char group_name[FIM_NAME_MAX];
-	int64_t mtime;         /* seconds */
-	int64_t mtime_ns;      /* nanoseconds part: content-change detection */
+	int64_t mtime;    /* seconds */
+	int64_t mtime_ns; /* nanoseconds part: content-change detection */
 	int64_t ctime;
 	int64_t ctime_ns;
 	enum fim_hash_state hash_state;

@@ -136,7 +136,7 @@ static int hash_set_start(struct hash_set *s, unsigned which, struct vg_err *err
  * reads data the previous one just pulled into L1.
  */
 static int hash_set_update(struct hash_set *s, unsigned which, const unsigned char *p, size_t len,
-                           struct vg_err *err)
+			   struct vg_err *err)
 {
 	while (len > 0) {
 		size_t n = VG_MIN(len, (size_t)HASH_STRIDE);
@@ -176,7 +176,7 @@ static char *digest_field(struct fim_digests *out, int i)
 }
 
 static int hash_set_finish(struct hash_set *s, unsigned which, struct fim_digests *out,
-                           struct vg_err *err)
+			   struct vg_err *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len;
@@ -222,7 +222,7 @@ static int check_limit(uint64_t total, size_t n, uint64_t max, struct vg_err *er
 {
 	if (max != 0 && (uint64_t)n > max - VG_MIN(total, max))
 		return vg_err_set(err, VG_ETOOBIG, "file grew past %llu bytes while hashed",
-		                  (unsigned long long)max);
+				  (unsigned long long)max);
 	return 0;
 }
 
@@ -257,7 +257,7 @@ void fim_hasher_free(struct fim_hasher *h)
 }
 
 int fim_hasher_fd(struct fim_hasher *h, int fd, unsigned which, uint64_t max_bytes,
-                  struct fim_digests *out, uint64_t *nread, struct vg_err *err)
+		  struct fim_digests *out, uint64_t *nread, struct vg_err *err)
 {
 	uint64_t total = 0;
 	size_t n;
@@ -383,7 +383,7 @@ static void ring_stop(struct ring *r)
 
 /* The reader side: read, publish, hash own digests; returns the first error. */
 static int ring_read_loop(struct ring *r, int fd, unsigned mine, uint64_t max_bytes,
-                          uint64_t *total, struct vg_err *err)
+			  uint64_t *total, struct vg_err *err)
 {
 	unsigned char *slot;
 	size_t n;
@@ -419,7 +419,7 @@ static unsigned split_helper(unsigned which)
 }
 
 static int hash_serial_once(int fd, unsigned which, uint64_t max_bytes, struct fim_digests *out,
-                            uint64_t *nread, struct vg_err *err)
+			    uint64_t *nread, struct vg_err *err)
 {
 	struct fim_hasher *h = NULL;
 	int rc = fim_hasher_new(&h, err);
@@ -431,7 +431,7 @@ static int hash_serial_once(int fd, unsigned which, uint64_t max_bytes, struct f
 }
 
 int fim_hash_fd_parallel(int fd, unsigned which, uint64_t max_bytes, struct fim_digests *out,
-                         uint64_t *nread, struct vg_err *err)
+			 uint64_t *nread, struct vg_err *err)
 {
 	struct hash_set set;
 	struct ring r;

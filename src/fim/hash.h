@@ -13,7 +13,7 @@
 #include "lib/err.h"
 
 struct fim_digests {
-	char md5[33];    /* lowercase hex, NUL-terminated; "" when not computed */
+	char md5[33]; /* lowercase hex, NUL-terminated; "" when not computed */
 	char sha1[41];
 	char sha256[65];
 };

@@ -103,9 +103,10 @@ static void pool_run_job(struct fim_hasher *h, struct fim_job *job)
 		job->entry.hash_state = FIM_HASH_UNREADABLE;
 		if (!job->vanished) {
 			char esc[512];
-			vg_log_warn("cannot open '%s': %s",
-				    vg_escape(esc, sizeof(esc), job->entry.path, job->entry.path_len),
-				    strerror(errno));
+			vg_log_warn(
+			    "cannot open '%s': %s",
+			    vg_escape(esc, sizeof(esc), job->entry.path, job->entry.path_len),
+			    strerror(errno));
 		}
 		return;
 	}

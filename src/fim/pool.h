@@ -29,11 +29,11 @@ struct fim_job {
 	struct fim_entry entry; /* in: path and lstat; out: digests, hash_state */
 	struct fim_entry old;   /* carried for the owner; not touched */
 	bool has_old;
-	bool vanished;          /* out: the file was gone when the worker got to it */
-	int fd;                 /* in: an open fd to hash (closed by the pool) or -1 */
-	unsigned which;         /* digests wanted: FIM_CHECK_MD5 | ... */
-	uint64_t max_size;      /* 0 = no limit */
-	int mode;               /* carried for the owner */
+	bool vanished;     /* out: the file was gone when the worker got to it */
+	int fd;            /* in: an open fd to hash (closed by the pool) or -1 */
+	unsigned which;    /* digests wanted: FIM_CHECK_MD5 | ... */
+	uint64_t max_size; /* 0 = no limit */
+	int mode;          /* carried for the owner */
 	struct fim_job *next;
 };
 

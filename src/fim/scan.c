@@ -56,7 +56,8 @@ static void walk_log_skip(const char *path, size_t len, const char *why, int err
 {
 	char esc[512];
 	if (errnum == ENOENT)
-		vg_log_debug("'%s' vanished during the scan", vg_escape(esc, sizeof(esc), path, len));
+		vg_log_debug("'%s' vanished during the scan",
+			     vg_escape(esc, sizeof(esc), path, len));
 	else
 		vg_log_warn("skipping '%s': %s%s%s", vg_escape(esc, sizeof(esc), path, len), why,
 			    errnum != 0 ? ": " : "", errnum != 0 ? strerror(errnum) : "");
@@ -74,8 +75,8 @@ static int walk_fs_skipped(const struct fim_config *cfg, int fd, const char *pat
 	if (cfg->skip_sys && (t == SYSFS_MAGIC || t == DEBUGFS_MAGIC || t == SECURITYFS_MAGIC ||
 			      t == CGROUP_SUPER_MAGIC || t == CGROUP2_SUPER_MAGIC))
 		return 1;
-	if (cfg->skip_nfs && (t == NFS_SUPER_MAGIC || t == CIFS_MAGIC || t == SMB2_MAGIC ||
-			      t == SMB_SUPER_MAGIC))
+	if (cfg->skip_nfs &&
+	    (t == NFS_SUPER_MAGIC || t == CIFS_MAGIC || t == SMB2_MAGIC || t == SMB_SUPER_MAGIC))
 		return 1;
 	if (cfg->skip_dev && (t == DEVPTS_SUPER_MAGIC || strcmp(path, "/dev") == 0))
 		return 1;
@@ -116,8 +117,8 @@ static int walk_push(struct walk *w, int fd, const struct stat *st, int depth)
 		w->depth_cap = w->depth_cap != 0 ? w->depth_cap * 2 : 16;
 		w->stack = vg_xreallocarray(w->stack, w->depth_cap, sizeof(*w->stack));
 	}
-	w->stack[w->depth_used++] = (struct walk_frame){d, w->path.len, depth, st->st_dev,
-							st->st_ino};
+	w->stack[w->depth_used++] =
+	    (struct walk_frame){d, w->path.len, depth, st->st_dev, st->st_ino};
 	return 1;
 }
 
@@ -188,7 +189,8 @@ static int walk_entry(struct walk *w, struct walk_frame *f, const char *name, un
 		return 0;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		vg_log_debug("not monitoring %s: %s", w->path.data, fim_entry_type_name(st.st_mode));
+		vg_log_debug("not monitoring %s: %s", w->path.data,
+			     fim_entry_type_name(st.st_mode));
 		return 0;
 	}
 	if (!fim_walk_accepts(w->cfg, w->dir, w->path.data, f->depth, &st))

@@ -23,7 +23,7 @@
 #include "lib/err.h"
 
 struct fim_walk_item {
-	const char *path;       /* absolute; borrowed for the call */
+	const char *path; /* absolute; borrowed for the call */
 	size_t path_len;
 	/*
 	 * lstat, or stat of the target when following; NULL for a regular file
@@ -31,8 +31,8 @@ struct fim_walk_item {
 	 */
 	const struct stat *st;
 	const struct fim_dir *dir;
-	int dirfd;              /* the parent directory, open */
-	const char *name;       /* the last component, relative to dirfd */
+	int dirfd;        /* the parent directory, open */
+	const char *name; /* the last component, relative to dirfd */
 };
 
 /* Called for each file; a non-zero return stops the walk and is returned. */

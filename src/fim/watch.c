@@ -288,7 +288,7 @@ static void w_root_recheck(struct fim_watch *w, struct w_root *r, bool quiet)
  * Returns the root the path lies in, or NULL.
  */
 static struct w_root *w_route(struct fim_watch *w, enum fim_realtime_backend src, bool canon,
-                              const char *path, size_t len, unsigned flags)
+			      const char *path, size_t len, unsigned flags)
 {
 	struct w_root *hit = NULL;
 	bool structural = (flags & FIM_WATCH_DIR) != 0;
@@ -358,7 +358,7 @@ static void w_cache_flush(struct fim_watch *w)
 }
 
 static const struct w_dent *w_cache_get(struct fim_watch *w, const unsigned char *key, size_t klen,
-                                        uint64_t h)
+					uint64_t h)
 {
 	for (const struct w_dent *e = w->cache[h % W_CACHE_BUCKETS]; e != NULL; e = e->next)
 		if (e->hash == h && e->key_len == klen && memcmp(e->key, key, klen) == 0)
@@ -367,7 +367,7 @@ static const struct w_dent *w_cache_get(struct fim_watch *w, const unsigned char
 }
 
 static void w_cache_put(struct fim_watch *w, const unsigned char *key, size_t klen, uint64_t h,
-                        const char *path, size_t len)
+			const char *path, size_t len)
 {
 	/* a full cache restarts empty: cheap, and directories are re-resolved */
 	if (w->cache_n >= W_CACHE_MAX)
@@ -459,7 +459,7 @@ static int w_fd_path(int fd, struct vg_buf *out)
 		/* prepend "/name" */
 		struct vg_buf next = VG_BUF_INIT(W_PATH_CAP);
 		int bad = vg_buf_putc(&next, '/') || vg_buf_append(&next, name.data, name.len) ||
-		          vg_buf_append(&next, names.data, names.len);
+			  vg_buf_append(&next, names.data, names.len);
 		vg_buf_free(&names);
 		names = next;
 		close(cur);
@@ -503,7 +503,7 @@ enum w_res { W_RES_OK, W_RES_GONE, W_RES_FAIL };
  * in its parent, reports the subtree removed, so the event is covered.
  */
 static enum w_res w_fan_resolve_dir(struct fim_watch *w, const struct w_fsid *fsid,
-                                    const struct file_handle *fh)
+				    const struct file_handle *fh)
 {
 	union {
 		struct file_handle fh;
@@ -564,7 +564,7 @@ static unsigned w_fan_flags(uint64_t mask)
 
 /* One event: m is a copy of the metadata at raw (which may be unaligned). */
 static void w_fan_event(struct fim_watch *w, const struct fanotify_event_metadata *m,
-                        const unsigned char *raw)
+			const unsigned char *raw)
 {
 	const unsigned char *p = raw + m->metadata_len;
 	const unsigned char *end = raw + m->event_len;
@@ -890,8 +890,8 @@ static int w_in_add_tree(struct fim_watch *w, struct w_root *r, const char *path
 			if (!r->limit_warned) {
 				r->limit_warned = true;
 				vg_log_warn("inotify watch limit reached under %s: raise "
-				            "fs.inotify.max_user_watches; rescanning the root",
-				            r->path);
+					    "fs.inotify.max_user_watches; rescanning the root",
+					    r->path);
 				w_lost(w, r->path);
 			}
 		}
@@ -921,7 +921,7 @@ static int w_in_add_tree(struct fim_watch *w, struct w_root *r, const char *path
 			bool sub = de->d_type == DT_DIR;
 			if (de->d_type == DT_UNKNOWN || (de->d_type == DT_LNK && r->follow))
 				sub = fstatat(dirfd(d), de->d_name, &st,
-				              r->follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 &&
+					      r->follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 &&
 				      S_ISDIR(st.st_mode);
 			if (!sub)
 				continue;
@@ -976,7 +976,7 @@ static void w_in_watch_ancestor(struct fim_watch *w, struct w_root *r)
 			r->anc_wd = wd;
 		} else {
 			vg_log_warn("cannot watch %s for a missing root: %s", probe,
-			            strerror(errno));
+				    strerror(errno));
 		}
 		vg_free(probe);
 		if (wd < 0 || w_existing_dir(r->path, start, true) == cut)
@@ -1036,7 +1036,7 @@ static bool w_in_event(struct fim_watch *w, const struct inotify_event *ev)
 {
 	if (ev->mask & IN_Q_OVERFLOW) {
 		vg_log_warn("inotify queue overflow: raise fs.inotify.max_queued_events; "
-		            "rescanning all roots");
+			    "rescanning all roots");
 		w_in_rebuild(w);
 		w_lost(w, NULL);
 		return false;
@@ -1140,7 +1140,7 @@ static void *w_thread(void *arg)
 }
 
 int fim_watch_new(enum fim_realtime_backend backend, const struct fim_watch_ops *ops, void *ctx,
-                  struct fim_watch **out, struct vg_err *err)
+		  struct fim_watch **out, struct vg_err *err)
 {
 	*out = NULL;
 	if (ops == NULL || ops->changed == NULL || ops->lost == NULL)
@@ -1184,12 +1184,12 @@ static int w_start_fanotify(struct fim_watch *w, struct vg_err *err)
 		return 0;
 	w->fan_fd =
 	    fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME,
-	                  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+			  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (w->fan_fd < 0) {
 		int e = errno;
 		if (w->want == FIM_RT_FANOTIFY)
 			return vg_err_errno(err, e,
-			                    "fanotify_init (needs CAP_SYS_ADMIN, Linux 5.9)");
+					    "fanotify_init (needs CAP_SYS_ADMIN, Linux 5.9)");
 		vg_log_info("fanotify unavailable (%s): using inotify", strerror(e));
 		return 0;
 	}

@@ -53,9 +53,9 @@ struct fim_watch;
  * directories.
  */
 int fim_watch_new(enum fim_realtime_backend backend, const struct fim_watch_ops *ops, void *ctx,
-                  struct fim_watch **out, struct vg_err *err) VG_MUST_CHECK;
+		  struct fim_watch **out, struct vg_err *err) VG_MUST_CHECK;
 int fim_watch_add_root(struct fim_watch *w, const char *root, bool follow,
-                       struct vg_err *err) VG_MUST_CHECK;
+		       struct vg_err *err) VG_MUST_CHECK;
 /*
  * Set every watch (fanotify marks, or the inotify walk of each tree) and
  * start the watcher thread. When it returns, the watches are in place: a

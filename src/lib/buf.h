@@ -22,7 +22,10 @@ struct vg_buf {
 	size_t max; /* bytes of content allowed, excluding the NUL */
 };
 
-#define VG_BUF_INIT(max) {NULL, 0, 0, (max)}
+#define VG_BUF_INIT(max)                                                                           \
+	{                                                                                          \
+		NULL, 0, 0, (max)                                                                  \
+	}
 
 void vg_buf_init(struct vg_buf *b, size_t max);
 int vg_buf_append(struct vg_buf *b, const void *p, size_t n) VG_MUST_CHECK;

@@ -187,7 +187,7 @@ const char *vg_conf_node_attr(const struct vg_conf_node *n, const char *name)
 }
 
 bool vg_conf_node_attr_at(const struct vg_conf_node *n, size_t i, const char **name,
-                          const char **value)
+			  const char **value)
 {
 	const xmlAttr *a = conf_xml(n)->properties;
 	for (; a != NULL && i > 0; i--)
@@ -219,15 +219,15 @@ const struct vg_conf_node *vg_conf_node_next(const struct vg_conf_node *n)
 /* Error helpers -------------------------------------------------------- */
 
 static int conf_verror(const struct vg_conf_node *n, struct vg_err *err, const char *fmt,
-                       va_list ap) VG_PRINTF(3, 0);
+		       va_list ap) VG_PRINTF(3, 0);
 
 static int conf_verror(const struct vg_conf_node *n, struct vg_err *err, const char *fmt,
-                       va_list ap)
+		       va_list ap)
 {
 	char msg[VG_ERR_MSG_MAX];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	return vg_err_set(err, VG_EPARSE, "%s:%ld: %s", vg_conf_node_file(n), vg_conf_node_line(n),
-	                  msg);
+			  msg);
 }
 
 int vg_conf_error(const struct vg_conf_node *n, struct vg_err *err, const char *fmt, ...)
@@ -240,7 +240,7 @@ int vg_conf_error(const struct vg_conf_node *n, struct vg_err *err, const char *
 }
 
 int vg_conf_yesno(const struct vg_conf_node *n, const char *value, const char *what, bool *out,
-                  struct vg_err *err)
+		  struct vg_err *err)
 {
 	char esc[64];
 
@@ -254,7 +254,7 @@ int vg_conf_yesno(const struct vg_conf_node *n, const char *value, const char *w
 	if (value == NULL)
 		value = "";
 	return vg_conf_error(n, err, "%s: expected yes or no, got \"%s\"", what,
-	                     vg_escape(esc, sizeof(esc), value, strlen(value)));
+			     vg_escape(esc, sizeof(esc), value, strlen(value)));
 }
 
 /* Case-insensitive Levenshtein distance; both strings at most CONF_HINT_MAX. */
@@ -324,7 +324,7 @@ static int conf_element_text(xmlNode *x, struct vg_err *err)
 		    c->content != NULL) {
 			if (vg_buf_puts(&b, conf_str(c->content)) != 0) {
 				rc = vg_conf_error(conf_node(x), err, "<%s>: text too long",
-				                   conf_str(x->name));
+						   conf_str(x->name));
 				goto out;
 			}
 		}
@@ -409,8 +409,8 @@ static int conf_unknown_section(const struct conf_load *ld, const xmlNode *x, st
 	const char *hint = vg_conf_hint(name, cands, ld->nsections + nknown);
 	vg_escape(esc, sizeof(esc), name, strlen(name));
 	int rc = hint != NULL ? vg_conf_error(conf_node(x), err,
-	                                      "unknown section <%s>; did you mean <%s>?", esc, hint)
-	                      : vg_conf_error(conf_node(x), err, "unknown section <%s>", esc);
+					      "unknown section <%s>; did you mean <%s>?", esc, hint)
+			      : vg_conf_error(conf_node(x), err, "unknown section <%s>", esc);
 	vg_free(cands);
 	return rc;
 }
@@ -433,8 +433,8 @@ static int conf_dispatch(struct conf_load *ld, const xmlNode *x, struct vg_err *
 			continue;
 		if (!ld->warned[i])
 			vg_log_warn("%s:%ld: <%s> is a Wazuh section Vigie does not implement; "
-			            "ignored",
-			            ld->name, xmlGetLineNo(x), name);
+				    "ignored",
+				    ld->name, xmlGetLineNo(x), name);
 		ld->warned[i] = true;
 		return 0;
 	}
@@ -454,7 +454,7 @@ static int conf_text_error(const xmlNode *t, const char *where, struct vg_err *e
 	for (; *s != '\0'; s++)
 		line -= *s == '\n';
 	return vg_err_set(err, VG_EPARSE, "%s:%ld: unexpected text %s",
-	                  vg_conf_node_file(conf_node(t)), line > 0 ? line : 1, where);
+			  vg_conf_node_file(conf_node(t)), line > 0 ? line : 1, where);
 }
 
 static int conf_walk_block(struct conf_load *ld, const xmlNode *block, struct vg_err *err)
@@ -466,7 +466,7 @@ static int conf_walk_block(struct conf_load *ld, const xmlNode *block, struct vg
 		if (c->type == XML_ELEMENT_NODE)
 			rc = conf_dispatch(ld, c, err);
 		else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
-		         !conf_is_blank(conf_str(c->content)))
+			 !conf_is_blank(conf_str(c->content)))
 			rc = conf_text_error(c, "in <" CONF_BLOCK ">", err);
 		if (rc != 0)
 			return rc;
@@ -490,7 +490,7 @@ static int conf_walk_root(struct conf_load *ld, const xmlNode *root, struct vg_e
 			nblocks++;
 			rc = conf_walk_block(ld, c, err);
 		} else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
-		           !conf_is_blank(conf_str(c->content))) {
+			   !conf_is_blank(conf_str(c->content))) {
 			rc = conf_text_error(c, "outside <" CONF_BLOCK ">", err);
 		}
 		if (rc != 0)
@@ -508,7 +508,7 @@ static int conf_walk_root(struct conf_load *ld, const xmlNode *root, struct vg_e
  * blanking an <?xml ...?> declaration (newlines kept, so lines still match).
  */
 static int conf_wrap(const char *name, const char *data, size_t len, struct vg_buf *out,
-                     struct vg_err *err)
+		     struct vg_err *err)
 {
 	int rc;
 
@@ -526,7 +526,7 @@ static int conf_wrap(const char *name, const char *data, size_t len, struct vg_b
 			end++;
 		if (end + 1 >= len)
 			return vg_err_set(err, VG_EPARSE, "%s:1: unterminated <?xml declaration",
-			                  name);
+					  name);
 		for (size_t i = 0; i < end + 2; i++)
 			if (decl[i] != '\n')
 				decl[i] = ' ';
@@ -584,25 +584,25 @@ static long conf_find_line(const char *data, size_t len, const char *needle)
  * cryptic "invalid element name", so name the real cause when one is there.
  */
 static int conf_xml_error(const struct conf_xml_first *first, const char *name, const char *data,
-                          size_t len, struct vg_err *err)
+			  size_t len, struct vg_err *err)
 {
 	static const char *const dtd[] = {"<!DOCTYPE", "<!ENTITY"};
 	for (size_t i = 0; i < VG_ARRAY_LEN(dtd); i++) {
 		long line = conf_find_line(data, len, dtd[i]);
 		if (line > 0)
 			return vg_err_set(err, VG_EPARSE,
-			                  "%s:%ld: DTDs and entity declarations are not allowed",
-			                  name, line);
+					  "%s:%ld: DTDs and entity declarations are not allowed",
+					  name, line);
 	}
 	if (!first->set)
 		return vg_err_set(err, VG_EPARSE, "%s: malformed XML", name);
 	return vg_err_set(err, VG_EPARSE, "%s:%d: malformed XML: %s", name, first->line,
-	                  first->msg);
+			  first->msg);
 }
 
 int vg_conf_load_buffer(const char *name, const char *data, size_t len,
-                        const struct vg_conf_section *sections, size_t nsections,
-                        struct vg_err *err)
+			const struct vg_conf_section *sections, size_t nsections,
+			struct vg_err *err)
 {
 	struct vg_buf wrapped =
 	    VG_BUF_INIT(VG_CONF_MAX_SIZE + sizeof(conf_open) + sizeof(conf_close));
@@ -629,8 +629,8 @@ int vg_conf_load_buffer(const char *name, const char *data, size_t len,
 	ctxt->sax->serror = conf_xml_on_error;
 	/* No XML_PARSE_NOENT, DTDLOAD, DTDATTR or HUGE: entities stay unexpanded. */
 	doc = xmlCtxtReadMemory(ctxt, wrapped.data, (int)wrapped.len, name, "UTF-8",
-	                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-	                            XML_PARSE_BIG_LINES);
+				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+				    XML_PARSE_BIG_LINES);
 	if (doc == NULL || !ctxt->wellFormed) {
 		rc = conf_xml_error(&first, name, data, len, err);
 		goto out;
@@ -684,7 +684,7 @@ static int conf_read_file(const char *path, struct vg_buf *b, struct vg_err *err
 			break;
 		if (vg_buf_append(b, chunk, (size_t)n) != 0) {
 			rc = vg_err_set(err, VG_ETOOBIG, "%s: larger than %u bytes", path,
-			                VG_CONF_MAX_SIZE);
+					VG_CONF_MAX_SIZE);
 			goto out;
 		}
 	}
@@ -694,7 +694,7 @@ out:
 }
 
 int vg_conf_load(const char *path, const struct vg_conf_section *sections, size_t nsections,
-                 struct vg_err *err)
+		 struct vg_err *err)
 {
 	struct vg_buf b = VG_BUF_INIT(VG_CONF_MAX_SIZE);
 

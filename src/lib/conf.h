@@ -28,8 +28,7 @@ struct vg_conf_node; /* an XML element; borrowed from the loaded document */
 #define VG_CONF_MAX_SIZE (4u * 1024 * 1024)
 
 /* Section handler: parse node into ctx; on failure fill err and return < 0. */
-typedef int (*vg_conf_section_fn)(void *ctx, const struct vg_conf_node *node,
-				  struct vg_err *err);
+typedef int (*vg_conf_section_fn)(void *ctx, const struct vg_conf_node *node, struct vg_err *err);
 
 struct vg_conf_section {
 	const char *name; /* element name, e.g. "syscheck" */
@@ -88,7 +87,7 @@ bool vg_conf_node_attr_at(const struct vg_conf_node *n, size_t i, const char **n
 int vg_conf_yesno(const struct vg_conf_node *n, const char *value, const char *what, bool *out,
 		  struct vg_err *err) VG_MUST_CHECK;
 int vg_conf_error(const struct vg_conf_node *n, struct vg_err *err, const char *fmt, ...)
-	VG_PRINTF(3, 4);
+    VG_PRINTF(3, 4);
 
 /*
  * The candidate closest to word by edit distance (case-insensitive), or NULL

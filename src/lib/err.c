@@ -11,11 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int err_vset(struct vg_err *err, int code, const char *suffix, const char *fmt,
-		    va_list ap) VG_PRINTF(4, 0);
+static int err_vset(struct vg_err *err, int code, const char *suffix, const char *fmt, va_list ap)
+    VG_PRINTF(4, 0);
 
-static int err_vset(struct vg_err *err, int code, const char *suffix, const char *fmt,
-		    va_list ap)
+static int err_vset(struct vg_err *err, int code, const char *suffix, const char *fmt, va_list ap)
 {
 	if (err == NULL || err->code != 0)
 		return code;

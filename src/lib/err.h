@@ -30,7 +30,13 @@ struct vg_err {
 	char msg[VG_ERR_MSG_MAX];
 };
 
-#define VG_ERR_INIT {0, {0}}
+#define VG_ERR_INIT                                                                                \
+	{                                                                                          \
+		0,                                                                                 \
+		{                                                                                  \
+			0                                                                          \
+		}                                                                                  \
+	}
 
 #if defined(__GNUC__)
 #define VG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))

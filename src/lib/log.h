@@ -31,7 +31,7 @@ bool vg_log_enabled(enum vg_log_level level);
 void vg_log_close(void);
 
 void vg_log_at(enum vg_log_level level, const char *func, int rc, const char *fmt, ...)
-	VG_PRINTF(4, 5);
+    VG_PRINTF(4, 5);
 
 #define VG_LOG_(lvl, rc, ...)                                                                      \
 	do {                                                                                       \

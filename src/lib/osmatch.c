@@ -48,7 +48,7 @@ static size_t osmatch_count_alts(const char *p)
 
 /* Fill alt from the bytes [s, s+len) of one alternative. */
 static int osmatch_alt_init(struct osmatch_alt *alt, const char *s, size_t len, const char *pattern,
-                            struct vg_err *err)
+			    struct vg_err *err)
 {
 	char esc[96];
 
@@ -63,7 +63,7 @@ static int osmatch_alt_init(struct osmatch_alt *alt, const char *s, size_t len, 
 	/* "^$" is a meaningful empty-string test; "", "^" and "$" are typos. */
 	if (len == 0 && !(alt->start && alt->end))
 		return vg_err_set(err, VG_EPARSE, "empty alternative in pattern \"%s\"",
-		                  vg_escape(esc, sizeof(esc), pattern, strlen(pattern)));
+				  vg_escape(esc, sizeof(esc), pattern, strlen(pattern)));
 	alt->text = vg_xstrndup(s, len);
 	alt->len = len;
 	return 0;
@@ -78,7 +78,7 @@ int vg_osmatch_compile(const char *pattern, struct vg_osmatch **out, struct vg_e
 	size_t plen = strlen(pattern);
 	if (plen > OSMATCH_MAX_PATTERN) {
 		rc = vg_err_set(err, VG_ETOOBIG, "pattern longer than %d bytes",
-		                OSMATCH_MAX_PATTERN);
+				OSMATCH_MAX_PATTERN);
 		goto out;
 	}
 	const char *body = pattern;

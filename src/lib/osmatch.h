@@ -17,8 +17,8 @@
 struct vg_osmatch;
 
 /* Compile pattern; an empty pattern or alternative is VG_EPARSE. */
-int vg_osmatch_compile(const char *pattern, struct vg_osmatch **out, struct vg_err *err)
-	VG_MUST_CHECK;
+int vg_osmatch_compile(const char *pattern, struct vg_osmatch **out,
+		       struct vg_err *err) VG_MUST_CHECK;
 bool vg_osmatch_test(const struct vg_osmatch *m, const char *s);
 /* The source pattern. Borrowed. */
 const char *vg_osmatch_pattern(const struct vg_osmatch *m);

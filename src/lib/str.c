@@ -63,9 +63,9 @@ int vg_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 	static const struct {
 		const char *name;
 		uint64_t mult;
-	} units[] = {{"B", 1}, {"KB", 1ULL << 10}, {"MB", 1ULL << 20},
+	} units[] = {{"B", 1},           {"KB", 1ULL << 10}, {"MB", 1ULL << 20},
 		     {"GB", 1ULL << 30}, {"TB", 1ULL << 40}, {"K", 1ULL << 10},
-		     {"M", 1ULL << 20}, {"G", 1ULL << 30}, {"T", 1ULL << 40}};
+		     {"M", 1ULL << 20},  {"G", 1ULL << 30},  {"T", 1ULL << 40}};
 	char num[32];
 	size_t digits = 0;
 	uint64_t v, mult = default_unit;

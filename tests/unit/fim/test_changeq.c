@@ -107,10 +107,10 @@ static void test_changeq__max_delay_caps_settling(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_changeq__coalesces_and_settles),
-		cmocka_unit_test(test_changeq__full_queue_becomes_lost_all),
-		cmocka_unit_test(test_changeq__lost_roots_dedup),
-		cmocka_unit_test(test_changeq__max_delay_caps_settling),
+	    cmocka_unit_test(test_changeq__coalesces_and_settles),
+	    cmocka_unit_test(test_changeq__full_queue_becomes_lost_all),
+	    cmocka_unit_test(test_changeq__lost_roots_dedup),
+	    cmocka_unit_test(test_changeq__max_delay_caps_settling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,17 +115,17 @@ static void test_hash__known_vectors(void **state)
 	assert_string_equal(d.md5, "d41d8cd98f00b204e9800998ecf8427e");
 	assert_string_equal(d.sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 	assert_string_equal(d.sha256,
-	                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	fim_hash_buffer("abc", 3, FIM_CHECK_SUM, &d);
 	assert_string_equal(d.md5, "900150983cd24fb0d6963f7d28e17f72");
 	assert_string_equal(d.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
 	assert_string_equal(d.sha256,
-	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	fim_hash_buffer(EICAR, strlen(EICAR), FIM_CHECK_SUM, &d);
 	assert_string_equal(d.md5, "44d88612fea8a8f36de82e1278abb02f");
 	assert_string_equal(d.sha1, "3395856ce81f2b7382dee72602f798b642f14140");
 	assert_string_equal(d.sha256,
-	                    "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
+			    "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
 }
 
 static void test_hash__eicar_file_serial_and_parallel(void **state)
@@ -139,7 +139,7 @@ static void test_hash__eicar_file_serial_and_parallel(void **state)
 	assert_int_equal(fim_hasher_fd(f->h, fd, FIM_CHECK_SUM, 0, &d, &n, &err), 0);
 	assert_int_equal(n, strlen(EICAR));
 	assert_string_equal(d.sha256,
-	                    "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
+			    "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
 	assert_int_equal(fim_hash_fd_parallel(fd, FIM_CHECK_SUM, 0, &d, &n, &err), 0);
 	assert_string_equal(d.md5, "44d88612fea8a8f36de82e1278abb02f");
@@ -213,7 +213,7 @@ static void test_hash__max_bytes_is_etoobig(void **state)
 		struct vg_err err = VG_ERR_INIT;
 		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
 		int rc = par ? fim_hash_fd_parallel(fd, FIM_CHECK_SUM, len - 1, &d, &n, &err)
-		             : fim_hasher_fd(f->h, fd, FIM_CHECK_SUM, len - 1, &d, &n, &err);
+			     : fim_hasher_fd(f->h, fd, FIM_CHECK_SUM, len - 1, &d, &n, &err);
 		assert_int_equal(rc, VG_ETOOBIG);
 		assert_int_equal(err.code, VG_ETOOBIG);
 		assert_true(n < len);
@@ -221,7 +221,7 @@ static void test_hash__max_bytes_is_etoobig(void **state)
 		/* exactly at the limit is fine */
 		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
 		rc = par ? fim_hash_fd_parallel(fd, FIM_CHECK_SUM, len, &d, &n, NULL)
-		         : fim_hasher_fd(f->h, fd, FIM_CHECK_SUM, len, &d, &n, NULL);
+			 : fim_hasher_fd(f->h, fd, FIM_CHECK_SUM, len, &d, &n, NULL);
 		assert_int_equal(rc, 0);
 		assert_int_equal(n, len);
 	}
@@ -243,7 +243,7 @@ static void test_hash__subset_masks(void **state)
 			uint64_t n;
 			assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
 			int rc = par ? fim_hash_fd_parallel(fd, mask, 0, &d, &n, NULL)
-			             : fim_hasher_fd(f->h, fd, mask, 0, &d, &n, NULL);
+				     : fim_hasher_fd(f->h, fd, mask, 0, &d, &n, NULL);
 			assert_int_equal(rc, 0);
 			assert_string_equal(d.md5, (mask & FIM_CHECK_MD5) ? all.md5 : "");
 			assert_string_equal(d.sha1, (mask & FIM_CHECK_SHA1) ? all.sha1 : "");
@@ -302,7 +302,7 @@ static void test_hash__pipe_reads_to_eof(void **state)
 		struct writer w = {p[1], data, len};
 		assert_int_equal(pthread_create(&tid, NULL, writer_main, &w), 0);
 		int rc = par ? fim_hash_fd_parallel(p[0], FIM_CHECK_SUM, 0, &d, &n, NULL)
-		             : fim_hasher_fd(f->h, p[0], FIM_CHECK_SUM, 0, &d, &n, NULL);
+			     : fim_hasher_fd(f->h, p[0], FIM_CHECK_SUM, 0, &d, &n, NULL);
 		pthread_join(tid, NULL);
 		close(p[0]);
 		assert_int_equal(rc, 0);
@@ -329,7 +329,7 @@ static void test_hash__endless_input_stops_at_limit(void **state)
 		struct writer w = {p[1], data, 0};
 		assert_int_equal(pthread_create(&tid, NULL, writer_main, &w), 0);
 		int rc = par ? fim_hash_fd_parallel(p[0], FIM_CHECK_SUM, 1000000, &d, &n, &err)
-		             : fim_hasher_fd(f->h, p[0], FIM_CHECK_SUM, 1000000, &d, &n, &err);
+			     : fim_hasher_fd(f->h, p[0], FIM_CHECK_SUM, 1000000, &d, &n, &err);
 		close(p[0]); /* the writer gets EPIPE and ends */
 		pthread_join(tid, NULL);
 		assert_int_equal(rc, VG_ETOOBIG);
@@ -369,7 +369,7 @@ static void test_hash__directory_fd_is_an_error(void **state)
 	for (int par = 0; par < 2; par++) {
 		struct vg_err err = VG_ERR_INIT;
 		int rc = par ? fim_hash_fd_parallel(fd, FIM_CHECK_SUM, 0, &d, &n, &err)
-		             : fim_hasher_fd(f->h, fd, FIM_CHECK_SUM, 0, &d, &n, &err);
+			     : fim_hasher_fd(f->h, fd, FIM_CHECK_SUM, 0, &d, &n, &err);
 		assert_int_equal(rc, VG_EINTERNAL);
 		assert_non_null(strstr(err.msg, strerror(EISDIR)));
 		assert_int_equal(n, 0);
@@ -397,17 +397,17 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hash__known_vectors),
 	    cmocka_unit_test_setup_teardown(test_hash__eicar_file_serial_and_parallel, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_hash__serial_and_parallel_match_buffer, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_hash__hasher_is_reusable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hash__max_bytes_is_etoobig, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hash__subset_masks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hash__pipe_reads_to_eof, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hash__endless_input_stops_at_limit, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_hash__truncated_file_hashes_what_is_read, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_hash__directory_fd_is_an_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hash__bad_fd_reports_errno_text, setup, teardown),
 	};

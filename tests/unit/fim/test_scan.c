@@ -174,8 +174,8 @@ static void test_scan__special_files_and_links(void **state)
 	assert_int_equal(symlink(f->root, p), 0); /* a link to an ancestor */
 	vg_free(p);
 	walk(f);
-	assert_false(has(f, "/fifo"));   /* never reported, never opened */
-	assert_true(has(f, "/loop"));    /* reported as a link, not followed */
+	assert_false(has(f, "/fifo")); /* never reported, never opened */
+	assert_true(has(f, "/loop"));  /* reported as a link, not followed */
 	assert_int_equal(f->nseen, 4);
 
 	/* following links: the loop is detected, the walk terminates */
@@ -224,14 +224,14 @@ static void test_scan__missing_start_is_not_found(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_scan__visits_every_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan__lazy_stat_sees_the_same_files, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_scan__recursion_level, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan__ignore_and_restrict, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan__special_files_and_links, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan__path_longer_than_path_max, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan__missing_start_is_not_found, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan__visits_every_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan__lazy_stat_sees_the_same_files, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_scan__recursion_level, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan__ignore_and_restrict, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan__special_files_and_links, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan__path_longer_than_path_max, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan__missing_start_is_not_found, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

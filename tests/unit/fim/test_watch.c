@@ -396,7 +396,7 @@ static void test_watch__odd_names_byte_exact(void **state)
 	struct t_ctx *t = *state;
 	const char *roots[] = {"root"};
 	const char *names[] = {"new\nline",       "quo\"te's",   "back\\slash",
-	                       "bad\xff\xfeutf8", " lead space", "tab\there"};
+			       "bad\xff\xfeutf8", " lead space", "tab\there"};
 	t_mkdir(t, "root");
 	t_start(t, roots, 1);
 	for (size_t i = 0; i < VG_ARRAY_LEN(names); i++) {
@@ -579,7 +579,7 @@ static void test_watch__overflow_calls_lost(void **state)
 {
 	struct t_ctx *t = *state;
 	const char *knob = t->backend == FIM_RT_INOTIFY ? "/proc/sys/fs/inotify/max_queued_events"
-	                                                : "/proc/sys/fs/fanotify/max_queued_events";
+							: "/proc/sys/fs/fanotify/max_queued_events";
 	char old[32] = "";
 	t_mkdir(t, "root");
 	if (!t_sysctl(knob, "16", old, sizeof(old))) {

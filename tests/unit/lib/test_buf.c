@@ -54,9 +54,9 @@ static void test_buf__truncate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf__append_and_cap),
-		cmocka_unit_test(test_buf__take_moves_ownership),
-		cmocka_unit_test(test_buf__truncate),
+	    cmocka_unit_test(test_buf__append_and_cap),
+	    cmocka_unit_test(test_buf__take_moves_ownership),
+	    cmocka_unit_test(test_buf__truncate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

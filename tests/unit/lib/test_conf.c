@@ -58,8 +58,8 @@ static void record(struct vg_buf *b, const struct vg_conf_node *n)
 {
 	const char *name, *value;
 	assert_int_equal(vg_buf_printf(b, "%s@%ld[%s]", vg_conf_node_name(n), vg_conf_node_line(n),
-	                               vg_conf_node_text(n)),
-	                 0);
+				       vg_conf_node_text(n)),
+			 0);
 	for (size_t i = 0; vg_conf_node_attr_at(n, i, &name, &value); i++)
 		assert_int_equal(vg_buf_printf(b, "{%s=%s}", name, value), 0);
 	const struct vg_conf_node *c = vg_conf_node_first(n);
@@ -91,7 +91,7 @@ static int failing_silently(void *ctx, const struct vg_conf_node *n, struct vg_e
 static int load(struct fixture *f, const char *xml, struct vg_err *err)
 {
 	struct vg_conf_section s[] = {{"syscheck", recorder, &f->seen},
-	                              {"vigie", recorder, &f->seen}};
+				      {"vigie", recorder, &f->seen}};
 	return vg_conf_load_buffer("t.conf", xml, strlen(xml), s, 2, err);
 }
 
@@ -100,24 +100,24 @@ static void test_conf__dispatches_with_file_line_numbers(void **state)
 	struct fixture *f = *state;
 	struct vg_err err = VG_ERR_INIT;
 	const char *xml = "<?xml version=\"1.0\"\n encoding=\"UTF-8\"?>\n" /* lines 1-2 */
-	                  "<!-- c -->\n"
-	                  "<ossec_config>\n"
-	                  "  <syscheck>\n"                    /* 5 */
-	                  "    <frequency> 10 </frequency>\n" /* 6 */
-	                  "    <directories a=\"1\" b=\"x&amp;y\">/etc</directories>\n"
-	                  "  </syscheck>\n"
-	                  "</ossec_config>\n"
-	                  "<ossec_config><vigie/></ossec_config>\n"; /* 10 */
+			  "<!-- c -->\n"
+			  "<ossec_config>\n"
+			  "  <syscheck>\n"                    /* 5 */
+			  "    <frequency> 10 </frequency>\n" /* 6 */
+			  "    <directories a=\"1\" b=\"x&amp;y\">/etc</directories>\n"
+			  "  </syscheck>\n"
+			  "</ossec_config>\n"
+			  "<ossec_config><vigie/></ossec_config>\n"; /* 10 */
 	assert_int_equal(load(f, xml, &err), 0);
 	assert_string_equal(vg_buf_cstr(&f->seen), "syscheck@5[](frequency@6[10];"
-	                                           "directories@7[/etc]{a=1}{b=x&y};);vigie@10[];");
+						   "directories@7[/etc]{a=1}{b=x&y};);vigie@10[];");
 }
 
 static void test_conf__text_is_trimmed_and_cdata_joined(void **state)
 {
 	struct fixture *f = *state;
 	const char *xml = "<ossec_config><syscheck>\n\t a <![CDATA[<b>]]> &lt;c&gt;\n "
-	                  "<x>\n</x></syscheck></ossec_config>";
+			  "<x>\n</x></syscheck></ossec_config>";
 	assert_int_equal(load(f, xml, NULL), 0);
 	assert_string_equal(vg_buf_cstr(&f->seen), "syscheck@1[a <b> <c>](x@3[];);");
 }
@@ -154,18 +154,19 @@ static void test_conf__wazuh_sections_warn_once_each(void **state)
 	struct fixture *f = *state;
 	struct vg_err err = VG_ERR_INIT;
 	const char *xml = "<ossec_config>\n"
-	                  "<rootcheck/>\n"
-	                  "<rootcheck><x/></rootcheck>\n"
-	                  "<wodle name='syscollector'/>\n"
-	                  "</ossec_config>\n"
-	                  "<ossec_config><wodle name='x'/><localfile/></ossec_config>\n";
+			  "<rootcheck/>\n"
+			  "<rootcheck><x/></rootcheck>\n"
+			  "<wodle name='syscollector'/>\n"
+			  "</ossec_config>\n"
+			  "<ossec_config><wodle name='x'/><localfile/></ossec_config>\n";
 	assert_int_equal(load(f, xml, &err), 0);
 	assert_int_equal(err.code, 0);
 	char *log = vg_test_read_file(f->log);
 	assert_int_equal(vg_test_count(log, "WARNING"), 3);
-	assert_int_equal(vg_test_count(log, "t.conf:2: <rootcheck> is a Wazuh section Vigie does not "
-	                            "implement; ignored"),
-	                 1);
+	assert_int_equal(vg_test_count(log,
+				       "t.conf:2: <rootcheck> is a Wazuh section Vigie does not "
+				       "implement; ignored"),
+			 1);
 	assert_int_equal(vg_test_count(log, "t.conf:4: <wodle> is a Wazuh section"), 1);
 	assert_int_equal(vg_test_count(log, "t.conf:6: <localfile> is a Wazuh section"), 1);
 	vg_free(log);
@@ -189,12 +190,12 @@ static void test_conf__unknown_section_is_error_with_hint(void **state)
 	const char *xml = "<ossec_config>\n\n  <syschek/>\n</ossec_config>";
 	assert_int_equal(load(f, xml, &err), VG_EPARSE);
 	assert_string_equal(err.msg,
-	                    "t.conf:3: unknown section <syschek>; did you mean <syscheck>?");
+			    "t.conf:3: unknown section <syschek>; did you mean <syscheck>?");
 	vg_err_clear(&err);
 	xml = "<ossec_config><rootchek/></ossec_config>";
 	assert_int_equal(load(f, xml, &err), VG_EPARSE);
 	assert_string_equal(err.msg,
-	                    "t.conf:1: unknown section <rootchek>; did you mean <rootcheck>?");
+			    "t.conf:1: unknown section <rootchek>; did you mean <rootcheck>?");
 	vg_err_clear(&err);
 	xml = "<ossec_config><zzzzzzzz/></ossec_config>";
 	assert_int_equal(load(f, xml, &err), VG_EPARSE);
@@ -210,7 +211,7 @@ static void test_conf__structure_errors(void **state)
 	    {"", "t.conf: no <ossec_config> block"},
 	    {"<!-- only a comment -->\n", "t.conf: no <ossec_config> block"},
 	    {"<ossec_config/>\n<agent_config/>", "t.conf:2: unexpected <agent_config> outside "
-	                                         "<ossec_config>"},
+						 "<ossec_config>"},
 	    {"<ossec_config/>\nstray", "t.conf:2: unexpected text outside <ossec_config>"},
 	    {"<ossec_config>\n x <syscheck/></ossec_config>",
 	     "t.conf:2: unexpected text in <ossec_config>"},
@@ -230,7 +231,7 @@ static void test_conf__malformed_xml_names_line(void **state)
 	const char *xml = "<ossec_config>\n<syscheck>\n<a>\n</syscheck>\n</ossec_config>\n";
 	assert_int_equal(load(f, xml, &err), VG_EPARSE);
 	assert_string_equal(err.msg, "t.conf:4: malformed XML: Opening and ending tag mismatch: a "
-	                             "line 3 and syscheck");
+				     "line 3 and syscheck");
 	vg_err_clear(&err);
 	xml = "<ossec_config>\n<syscheck a='1' a='2'/></ossec_config>";
 	assert_int_equal(load(f, xml, &err), VG_EPARSE);
@@ -407,25 +408,25 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_conf__dispatches_with_file_line_numbers, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__text_is_trimmed_and_cdata_joined, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__attr_lookup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__wazuh_sections_warn_once_each, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__registered_name_beats_wazuh_list, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__unknown_section_is_error_with_hint, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__structure_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__malformed_xml_names_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__bom_is_skipped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__entities_and_dtds_are_refused, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__deep_nesting_is_an_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__size_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__handler_errors_stop_the_load, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__file_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conf__yesno_is_strict, setup, teardown),
 	    cmocka_unit_test(test_conf__hint_picks_closest_plausible),

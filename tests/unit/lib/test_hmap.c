@@ -63,8 +63,8 @@ static void test_hmap__churn_keeps_every_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hmap__put_get_del),
-		cmocka_unit_test(test_hmap__churn_keeps_every_key),
+	    cmocka_unit_test(test_hmap__put_get_del),
+	    cmocka_unit_test(test_hmap__churn_keeps_every_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
