@@ -74,7 +74,7 @@ static void usage(FILE *out)
 		"  queue/fim/fim.db         the baseline (SQLite)\n"
 		"\n"
 		"Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration\n"
-		"and reopens the log.\n"
+		"and reopens the log; SIGUSR1 starts a full scan now.\n"
 		"\n"
 		"Exit status: 0 on success, 1 on a configuration or runtime error,\n"
 		"2 on a usage error.\n",
@@ -164,20 +164,33 @@ static int prepare_home(struct agent *a, struct vg_err *err)
 	return 0;
 }
 
+/* The signals the agent handles on its signal thread. */
+static void agent_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+}
+
 static void *signal_thread(void *arg)
 {
 	struct agent *a = arg;
 	sigset_t set;
 	int sig;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
+	agent_signals(&set);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		pthread_mutex_lock(&a->lock);
+		if (sig == SIGUSR1) {
+			if (a->engine != NULL)
+				fim_engine_request_scan(a->engine);
+			pthread_mutex_unlock(&a->lock);
+			continue;
+		}
 		if (sig == SIGHUP)
 			a->reload = true;
 		else
@@ -231,6 +244,11 @@ static int run(struct agent *a, struct local_events *sink)
 		if (stop_now)
 			fim_engine_stop(engine);
 		int rc = fim_engine_run(engine, &err);
+		struct fim_engine_stats st;
+		fim_engine_get_stats(engine, &st);
+		vg_log_info("%llu scan%s, %llu events, %llu lost-event rescans",
+			    (unsigned long long)st.scans, st.scans == 1 ? "" : "s",
+			    (unsigned long long)st.events, (unsigned long long)st.overflows);
 		pthread_mutex_lock(&a->lock);
 		a->engine = NULL;
 		bool again = a->reload && !a->quit;
@@ -331,10 +349,7 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
+	agent_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_create(&sigthr, NULL, signal_thread, &a);

@@ -149,6 +149,16 @@ static int engine_txn(struct fim_engine *e)
 	return 0;
 }
 
+/* Hand the formatted event in e->ev to the sink; false (and stop) if it fails. */
+static bool engine_emit_raw(struct fim_engine *e)
+{
+	if (e->emit(e->ctx, e->ev.data, e->ev.len) < 0) {
+		engine_fail(e, VG_EINTERNAL, "cannot deliver events", "the event sink failed");
+		return false;
+	}
+	return true;
+}
+
 static void engine_emit(struct fim_engine *e, enum fim_event_type type, enum fim_event_mode mode,
 			const struct fim_entry *now, const struct fim_entry *old,
 			const struct fim_dir *dir)
@@ -162,19 +172,11 @@ static void engine_emit(struct fim_engine *e, enum fim_event_type type, enum fim
 			     vg_escape(esc, sizeof(esc), now->path, now->path_len), err.msg);
 		return;
 	}
-	if (e->emit(e->ctx, e->ev.data, e->ev.len) < 0) {
-		engine_fail(e, VG_EINTERNAL, "cannot deliver events", "the event sink failed");
+	if (!engine_emit_raw(e))
 		return;
-	}
 	pthread_mutex_lock(&e->stats_lock);
 	e->stats.events++;
 	pthread_mutex_unlock(&e->stats_lock);
-}
-
-static void engine_emit_raw(struct fim_engine *e)
-{
-	if (e->emit(e->ctx, e->ev.data, e->ev.len) < 0)
-		engine_fail(e, VG_EINTERNAL, "cannot deliver events", "the event sink failed");
 }
 
 /* Events of the first (baseline) scheduled scan are not reported. */
@@ -183,20 +185,31 @@ static bool engine_reports(const struct fim_engine *e, enum fim_event_mode mode)
 	return e->baseline_done || mode != FIM_MODE_SCHEDULED;
 }
 
+/*
+ * Write entry to the baseline (inside the current batch). The caller emits
+ * the event, then calls engine_wrote, which may commit: never the reverse.
+ */
+static int engine_put(struct fim_engine *e, const struct fim_entry *entry)
+{
+	struct vg_err err = VG_ERR_INIT;
+	if (engine_txn(e) != 0)
+		return -1;
+	if (fim_baseline_put(e->bl, entry, &err) != 0) {
+		engine_fail(e, err.code, "cannot write the baseline", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static void engine_finish(struct fim_engine *e, struct fim_entry *now, const struct fim_entry *old,
 			  const struct fim_dir *dir, enum fim_event_mode mode)
 {
-	struct vg_err err = VG_ERR_INIT;
 	bool report = engine_reports(e, mode);
 
 	fim_names_fill(e->names, now);
 	if (old == NULL) {
-		if (engine_txn(e) != 0)
+		if (engine_put(e, now) != 0)
 			return;
-		if (fim_baseline_put(e->bl, now, &err) != 0) {
-			engine_fail(e, err.code, "cannot write the baseline", err.msg);
-			return;
-		}
 		e->nfiles++;
 		if (report)
 			engine_emit(e, FIM_EVENT_ADDED, mode, now, NULL, dir);
@@ -207,12 +220,8 @@ static void engine_finish(struct fim_engine *e, struct fim_entry *now, const str
 	if (changed == 0 && !fim_entry_content_may_differ(old, now) && old->mode == now->mode &&
 	    old->uid == now->uid && old->gid == now->gid && old->hash_state == now->hash_state)
 		return; /* nothing to record */
-	if (engine_txn(e) != 0)
+	if (engine_put(e, now) != 0)
 		return;
-	if (fim_baseline_put(e->bl, now, &err) != 0) {
-		engine_fail(e, err.code, "cannot write the baseline", err.msg);
-		return;
-	}
 	if (changed != 0 && report)
 		engine_emit(e, FIM_EVENT_MODIFIED, mode, now, old, dir);
 	engine_wrote(e);

@@ -28,8 +28,19 @@ stop_agent
 # while stopped
 echo changed >"$T/a/one"
 echo three >"$T/b/three"
+mkdir -p "$T/c"
+write_config "$T/ossec.conf" "<directories realtime=\"yes\">$T/a,$T/b</directories>
+    <directories>$T/c</directories>"
 start_agent "$T/ossec.conf"
 wait_for 20 '.data.type=="modified" and (.data.path|endswith("/a/one")) and .data.mode=="scheduled"'
 wait_for 20 '.data.type=="added" and (.data.path|endswith("/b/three"))'
+
+# SIGUSR1: a scheduled-only directory is scanned on demand
+echo four >"$T/c/four"
+sleep 0.3
+[ "$(count '(.data.path|endswith("/c/four"))')" -eq 0 ] || fail "a scheduled dir was watched in realtime"
+kill -USR1 "$AGENT_PID"
+wait_for 10 '.data.type=="added" and (.data.path|endswith("/c/four")) and .data.mode=="scheduled"'
 stop_agent
+grep -q "events, 0 lost-event rescans" "$T/home/logs/vigie.log" || fail "no stats line at stop"
 echo "ok"
