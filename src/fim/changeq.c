@@ -1,10 +1,12 @@
 /*
  * changeq.c - Coalescing change queue.
  *
- * A doubly-linked list in push order plus a hash map from path to list
- * node. Because a re-pushed path moves to the back with a fresh settle time,
- * due times only grow along the list (up to the max-delay cap), so the
- * consumer only ever looks at the head.
+ * Two doubly-linked lists plus a hash map from path to node. "settling"
+ * holds paths waiting for their notifications to stop: a re-pushed path
+ * moves to its back with a fresh settle time, so due times grow along it.
+ * "held" holds files created and not yet closed, due at first push + max
+ * delay, in first-push order: due times grow along it too. The consumer
+ * therefore only ever looks at the two heads.
  */
 #include "fim/changeq.h"
 
@@ -12,11 +14,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "fim/watch.h"
 #include "lib/hmap.h"
 #include "lib/mem.h"
 
+struct changeq_list {
+	struct changeq_node *head, *tail;
+};
+
 struct changeq_node {
 	struct changeq_node *prev, *next;
+	struct changeq_list *list;
 	char *path;
 	size_t len;
 	unsigned flags;
@@ -27,7 +35,7 @@ struct changeq_node {
 struct fim_changeq {
 	pthread_mutex_t lock;
 	struct vg_hmap *index;
-	struct changeq_node *head, *tail;
+	struct changeq_list settling, held;
 	size_t max;
 	uint64_t settle_ns, max_delay_ns;
 	bool lost_all;
@@ -71,10 +79,13 @@ void fim_changeq_free(struct fim_changeq *q)
 {
 	if (q == NULL)
 		return;
-	for (struct changeq_node *n = q->head, *next; n != NULL; n = next) {
-		next = n->next;
-		vg_free(n->path);
-		vg_free(n);
+	struct changeq_list *lists[] = {&q->settling, &q->held};
+	for (size_t i = 0; i < 2; i++) {
+		for (struct changeq_node *n = lists[i]->head, *next; n != NULL; n = next) {
+			next = n->next;
+			vg_free(n->path);
+			vg_free(n);
+		}
 	}
 	vg_hmap_free(q->index, NULL);
 	changeq_free_lost(q);
@@ -82,28 +93,38 @@ void fim_changeq_free(struct fim_changeq *q)
 	vg_free(q);
 }
 
-static void changeq_unlink(struct fim_changeq *q, struct changeq_node *n)
+static void changeq_unlink(struct changeq_node *n)
 {
+	struct changeq_list *l = n->list;
 	if (n->prev != NULL)
 		n->prev->next = n->next;
 	else
-		q->head = n->next;
+		l->head = n->next;
 	if (n->next != NULL)
 		n->next->prev = n->prev;
 	else
-		q->tail = n->prev;
+		l->tail = n->prev;
 	n->prev = n->next = NULL;
+	n->list = NULL;
 }
 
-static void changeq_append(struct fim_changeq *q, struct changeq_node *n)
+static void changeq_append(struct changeq_list *l, struct changeq_node *n)
 {
-	n->prev = q->tail;
+	n->prev = l->tail;
 	n->next = NULL;
-	if (q->tail != NULL)
-		q->tail->next = n;
+	n->list = l;
+	if (l->tail != NULL)
+		l->tail->next = n;
 	else
-		q->head = n;
-	q->tail = n;
+		l->head = n;
+	l->tail = n;
+}
+
+/* Created, not yet closed by its writer, still there: wait for the close. */
+static bool changeq_is_held(unsigned flags)
+{
+	return (flags & FIM_WATCH_CREATED) &&
+	       !(flags & (FIM_WATCH_CLOSED | FIM_WATCH_REMOVED | FIM_WATCH_DIR));
 }
 
 static void changeq_lost_locked(struct fim_changeq *q, const char *root)
@@ -126,8 +147,12 @@ void fim_changeq_push(struct fim_changeq *q, const char *path, size_t len, unsig
 	pthread_mutex_lock(&q->lock);
 	struct changeq_node *n = vg_hmap_get(q->index, path, len);
 	if (n != NULL) {
-		changeq_unlink(q, n);
 		n->flags |= flags;
+		if (n->list == &q->held && changeq_is_held(n->flags)) {
+			pthread_mutex_unlock(&q->lock); /* still waiting for the close */
+			return;
+		}
+		changeq_unlink(n);
 	} else if (vg_hmap_count(q->index) >= q->max) {
 		changeq_lost_locked(q, NULL); /* bounded: degrade to a rescan */
 		pthread_mutex_unlock(&q->lock);
@@ -141,10 +166,14 @@ void fim_changeq_push(struct fim_changeq *q, const char *path, size_t len, unsig
 		n->first_ns = now;
 		vg_hmap_put(q->index, n->path, len, n);
 	}
-	n->due_ns = now + q->settle_ns;
-	if (n->due_ns > n->first_ns + q->max_delay_ns)
-		n->due_ns = n->first_ns + q->max_delay_ns;
-	changeq_append(q, n);
+	uint64_t cap = n->first_ns + q->max_delay_ns;
+	if (changeq_is_held(n->flags)) {
+		n->due_ns = cap;
+		changeq_append(&q->held, n);
+	} else {
+		n->due_ns = now + q->settle_ns < cap ? now + q->settle_ns : cap;
+		changeq_append(&q->settling, n);
+	}
 	pthread_mutex_unlock(&q->lock);
 	q->wake(q->ctx);
 }
@@ -177,13 +206,14 @@ bool fim_changeq_pop(struct fim_changeq *q, uint64_t now_ns, struct fim_change *
 	bool popped = false;
 
 	pthread_mutex_lock(&q->lock);
-	struct changeq_node *n = q->head;
+	struct changeq_node *a = q->settling.head, *b = q->held.head;
+	struct changeq_node *n = a == NULL || (b != NULL && b->due_ns < a->due_ns) ? b : a;
 	if (n == NULL) {
 		*wait_ns = UINT64_MAX;
 	} else if (n->due_ns > now_ns) {
 		*wait_ns = n->due_ns - now_ns;
 	} else {
-		changeq_unlink(q, n);
+		changeq_unlink(n);
 		vg_hmap_del(q->index, n->path, n->len);
 		out->path = n->path; /* transferred */
 		out->len = n->len;

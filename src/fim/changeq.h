@@ -4,9 +4,12 @@
  * The watcher thread pushes every notification; the engine pops paths once
  * they have been quiet for the settle delay. A path pushed again before it
  * is popped is not queued twice: its flags merge and it moves to the back,
- * so a file being written yields one change with its final content. A
- * path is never held longer than the maximum delay after its first push,
- * so a file written without pause is still reported.
+ * so a burst of notifications yields one change. A file that was created
+ * and not yet closed by its writer is held until the close arrives (then it
+ * settles as usual), so a file being written yields one change with its
+ * final content: one lookup, not an empty-file one first. No path is held
+ * longer than the maximum delay after its first push, so a file written
+ * without pause, or created without a writer (a link), is still reported.
  *
  * "Lost" notices (overflow, watch limit) are kept apart: the engine takes
  * them first and rescans the roots they name.

@@ -559,6 +559,10 @@ static unsigned w_fan_flags(uint64_t mask)
 	if ((mask & FAN_ONDIR) &&
 	    (mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM)))
 		flags |= FIM_WATCH_DIR;
+	if ((mask & FAN_CREATE) && !(mask & FAN_ONDIR))
+		flags |= FIM_WATCH_CREATED;
+	if (mask & FAN_CLOSE_WRITE)
+		flags |= FIM_WATCH_CLOSED;
 	return flags;
 }
 
@@ -994,6 +998,10 @@ static unsigned w_in_flags(uint32_t mask)
 		flags |= FIM_WATCH_REMOVED;
 	if ((mask & IN_ISDIR) && (mask & (IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM)))
 		flags |= FIM_WATCH_DIR;
+	if ((mask & IN_CREATE) && !(mask & IN_ISDIR))
+		flags |= FIM_WATCH_CREATED;
+	if (mask & IN_CLOSE_WRITE)
+		flags |= FIM_WATCH_CLOSED;
 	return flags;
 }
 

@@ -26,6 +26,8 @@ enum fim_watch_flag {
 	FIM_WATCH_CHANGED = 1u << 0, /* created, written, attributes, moved in */
 	FIM_WATCH_REMOVED = 1u << 1, /* deleted or moved out */
 	FIM_WATCH_DIR = 1u << 2,     /* path is (was) a directory: rescan the subtree */
+	FIM_WATCH_CREATED = 1u << 3, /* a file was created here (it may still be written) */
+	FIM_WATCH_CLOSED = 1u << 4,  /* a writer closed the file */
 };
 /*
  * FIM_WATCH_DIR is set only when a directory appeared (created, moved in, a

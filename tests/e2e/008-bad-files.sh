@@ -30,6 +30,10 @@ with open(sys.argv[1], "wb") as f:
 PY
 want=$(sha256sum <"$W/growing.log" | cut -d' ' -f1)
 wait_for 10 "(.data.path|endswith(\"/growing.log\")) and .data.attributes.hash_sha256==\"$want\""
+# ...and it is the only event: nothing was reported while the file was open
+sleep 0.3
+[ "$(count '(.data.path|endswith("/growing.log"))')" -eq 1 ] ||
+	fail "a file being written gave $(count '(.data.path|endswith("/growing.log"))') events"
 
 # truncated and deleted right after being written
 head -c 4000000 /dev/urandom >"$W/shrinks.bin"

@@ -104,6 +104,40 @@ static void test_changeq__max_delay_caps_settling(void **state)
 	fim_changeq_free(q);
 }
 
+/* A created file waits for its writer's close, then settles as usual. */
+static void test_changeq__created_file_waits_for_close(void **state)
+{
+	int wakes = 0;
+	struct fim_changeq *q = fim_changeq_new(10, 5 * MS, 2000 * MS, count_wake, &wakes);
+	struct fim_change c;
+	uint64_t wait;
+	uint64_t t0 = fim_now_ns();
+
+	fim_changeq_push(q, "/new", 4, FIM_WATCH_CHANGED | FIM_WATCH_CREATED);
+	fim_changeq_push(q, "/other", 6, FIM_WATCH_CHANGED);
+	/* /other settles first although it came later */
+	assert_true(fim_changeq_pop(q, t0 + 100 * MS, &c, &wait));
+	assert_string_equal(c.path, "/other");
+	vg_free(c.path);
+	assert_false(fim_changeq_pop(q, t0 + 100 * MS, &c, &wait));
+	assert_true(wait > 1800 * MS); /* held until the max delay */
+	fim_changeq_push(q, "/new", 4, FIM_WATCH_CHANGED | FIM_WATCH_CLOSED);
+	assert_false(fim_changeq_pop(q, fim_now_ns(), &c, &wait)); /* settling now */
+	assert_true(wait <= 5 * MS);
+	assert_true(fim_changeq_pop(q, fim_now_ns() + 10 * MS, &c, &wait));
+	assert_string_equal(c.path, "/new");
+	assert_int_equal(c.flags, FIM_WATCH_CHANGED | FIM_WATCH_CREATED | FIM_WATCH_CLOSED);
+	vg_free(c.path);
+
+	/* never closed (a hard link, a writer that keeps it open): the max delay */
+	fim_changeq_push(q, "/link", 5, FIM_WATCH_CHANGED | FIM_WATCH_CREATED);
+	uint64_t t1 = fim_now_ns();
+	assert_false(fim_changeq_pop(q, t1 + 1000 * MS, &c, &wait));
+	assert_true(fim_changeq_pop(q, t1 + 2001 * MS, &c, &wait));
+	vg_free(c.path);
+	fim_changeq_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -111,6 +145,7 @@ int main(void)
 	    cmocka_unit_test(test_changeq__full_queue_becomes_lost_all),
 	    cmocka_unit_test(test_changeq__lost_roots_dedup),
 	    cmocka_unit_test(test_changeq__max_delay_caps_settling),
+	    cmocka_unit_test(test_changeq__created_file_waits_for_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
