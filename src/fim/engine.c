@@ -576,11 +576,6 @@ static bool engine_dir_is_realtime(const struct fim_dir *dir)
 	return (dir->opts & (FIM_OPT_REALTIME | FIM_OPT_WHODATA)) != 0;
 }
 
-static enum fim_event_mode engine_rt_mode(const struct fim_dir *dir)
-{
-	return (dir->opts & FIM_OPT_WHODATA) ? FIM_MODE_WHODATA : FIM_MODE_REALTIME;
-}
-
 /* A path that no longer exists: delete it and anything recorded below it. */
 static void engine_gone(struct fim_engine *e, const char *path, size_t len,
 			const struct fim_dir *dir)
@@ -589,12 +584,12 @@ static void engine_gone(struct fim_engine *e, const char *path, size_t len,
 	struct vg_err err = VG_ERR_INIT;
 
 	if (fim_baseline_get(e->bl, path, len, &old, &err) == 0) {
-		engine_delete(e, &old, dir, engine_rt_mode(dir));
+		engine_delete(e, &old, dir, FIM_MODE_REALTIME);
 		fim_entry_clear(&old);
 		return;
 	}
 	/* maybe a directory: sweep its subtree with nothing seen */
-	engine_sweep(e, dir, path, engine_rt_mode(dir));
+	engine_sweep(e, dir, path, FIM_MODE_REALTIME);
 }
 
 static void engine_change(struct fim_engine *e, const struct fim_change *c)
@@ -613,7 +608,7 @@ static void engine_change(struct fim_engine *e, const struct fim_change *c)
 	if (S_ISDIR(st.st_mode)) {
 		/* a new, moved-in or replaced directory: its whole subtree */
 		if (depth <= dir->recursion_level + 1 && !fim_config_ignored(e->cfg, c->path))
-			engine_walk(e, dir, c->path, engine_rt_mode(dir));
+			engine_walk(e, dir, c->path, FIM_MODE_REALTIME);
 		return;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
@@ -621,7 +616,7 @@ static void engine_change(struct fim_engine *e, const struct fim_change *c)
 	if (!fim_walk_accepts(e->cfg, dir, c->path, depth > 0 ? depth - 1 : 0, &st))
 		return;
 	struct fim_walk_item it = {c->path, c->len, &st, dir, -1, NULL};
-	engine_consider(e, &it, engine_rt_mode(dir), true);
+	engine_consider(e, &it, FIM_MODE_REALTIME, true);
 }
 
 static void engine_lost(struct fim_engine *e, bool all, char **roots, size_t nroots)
@@ -644,7 +639,7 @@ static void engine_lost(struct fim_engine *e, bool all, char **roots, size_t nro
 		int depth;
 		const struct fim_dir *dir = fim_config_dir_for(e->cfg, list[i], &depth);
 		if (dir != NULL)
-			engine_walk(e, dir, list[i], engine_rt_mode(dir));
+			engine_walk(e, dir, list[i], FIM_MODE_REALTIME);
 	}
 	pthread_mutex_lock(&e->stats_lock);
 	e->stats.overflows++;

@@ -211,6 +211,28 @@ static void test_scan__path_longer_than_path_max(void **state)
 	assert_true(found);
 }
 
+/* The first file seen replaces directory a (not yet or partly walked) with
+ * a file: the walk goes on without crashing or hanging. */
+static int replace_dir(void *ctx, const struct fim_walk_item *it)
+{
+	struct fixture *f = ctx;
+	if (f->nseen++ == 0) {
+		char *cmd = vg_xasprintf("rm -rf '%s/a' && echo x > '%s/a'", f->root, f->root);
+		assert_int_equal(system(cmd), 0);
+		vg_free(cmd);
+	}
+	return 0;
+}
+
+static void test_scan__directory_replaced_mid_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	assert_int_equal(fim_walk(&f->cfg, &f->dir, f->root, 0, replace_dir, f, &err), 0);
+	assert_true(f->nseen >= 1 && f->nseen <= 3);
+	f->nseen = 0;
+}
+
 static void test_scan__missing_start_is_not_found(void **state)
 {
 	struct fixture *f = *state;
@@ -231,6 +253,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_scan__ignore_and_restrict, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan__special_files_and_links, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan__path_longer_than_path_max, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan__directory_replaced_mid_walk, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_scan__missing_start_is_not_found, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
