@@ -25,14 +25,13 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/notify.h"
 
 struct scan_run {
 	struct fim_pool *pool;
 	struct fim_names *names;
 	struct vg_buf line;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool kicked;
+	struct vg_notify done; /* kicked by the pool as jobs finish */
 	unsigned long files, failed;
 };
 
@@ -54,15 +53,6 @@ static void scan_usage(FILE *out)
 		"\n"
 		"Exit status: 0 when every file was hashed, 1 when some could not be\n"
 		"read (each is reported on stderr), 2 on a usage error.\n");
-}
-
-static void scan_kick(void *arg)
-{
-	struct scan_run *r = arg;
-	pthread_mutex_lock(&r->lock);
-	r->kicked = true;
-	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->lock);
 }
 
 static void scan_print(struct scan_run *r, struct fim_entry *e)
@@ -158,7 +148,7 @@ int cli_scan(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct scan_run r = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	struct scan_run r = {0};
 	struct vg_err err = VG_ERR_INIT;
 	unsigned jobs = 0, opts = 0;
 	int c, status = 0;
@@ -188,8 +178,10 @@ int cli_scan(int argc, char **argv)
 		scan_usage(stderr);
 		return 2;
 	}
-	if (fim_pool_new(jobs, scan_kick, &r, &r.pool, &err) != 0) {
+	vg_notify_init(&r.done);
+	if (fim_pool_new(jobs, vg_notify_kick, &r.done, &r.pool, &err) != 0) {
 		fprintf(stderr, "vigie scan: %s\n", err.msg);
+		vg_notify_destroy(&r.done);
 		return 1;
 	}
 	r.names = fim_names_new();
@@ -197,16 +189,13 @@ int cli_scan(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		status |= scan_path(&r, argv[i], opts);
 	while (fim_pool_in_flight(r.pool) > 0) {
-		pthread_mutex_lock(&r.lock);
-		while (!r.kicked)
-			pthread_cond_wait(&r.cond, &r.lock);
-		r.kicked = false;
-		pthread_mutex_unlock(&r.lock);
+		vg_notify_wait(&r.done, UINT64_MAX);
 		scan_drain(&r);
 	}
 	fflush(stdout);
 	fim_pool_free(r.pool);
 	fim_names_free(r.names);
 	vg_buf_free(&r.line);
+	vg_notify_destroy(&r.done);
 	return status != 0 || r.failed != 0 ? 1 : 0;
 }

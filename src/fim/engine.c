@@ -3,7 +3,7 @@
  *
  * Thread model: the engine thread runs fim_engine_run; the hashing pool has
  * its own workers; the watcher has its own thread and only pushes into the
- * change queue. The engine waits on one condition variable that every
+ * change queue. The engine waits on one wake-up flag (lib/notify.h) that every
  * producer (watcher push, finished hash job, stop request) kicks.
  *
  * A file goes through engine_consider (compare with the baseline, decide
@@ -35,6 +35,7 @@
 #include "lib/hmap.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/notify.h"
 #include "lib/str.h"
 
 #define ENGINE_EVENT_MAX (8u << 20)
@@ -56,9 +57,7 @@ struct fim_engine {
 	struct fim_watch *watch;
 	struct fim_names *names;
 
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool kicked;
+	struct vg_notify wake; /* kicked by the watcher, the pool and stop */
 	atomic_bool stopping;
 	atomic_bool scan_requested;
 	int failed; /* a fatal error stopped the engine */
@@ -82,32 +81,6 @@ struct fim_engine {
 };
 
 /* ------------------------------------------------------------------ wakeups */
-
-static void engine_kick(void *arg)
-{
-	struct fim_engine *e = arg;
-	pthread_mutex_lock(&e->lock);
-	e->kicked = true;
-	pthread_cond_signal(&e->cond);
-	pthread_mutex_unlock(&e->lock);
-}
-
-static void engine_wait(struct fim_engine *e, uint64_t wait_ns)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (wait_ns > 3600ull * 1000000000ull)
-		wait_ns = 3600ull * 1000000000ull;
-	uint64_t ns = (uint64_t)ts.tv_nsec + wait_ns % 1000000000ull;
-	ts.tv_sec += (time_t)(wait_ns / 1000000000ull + ns / 1000000000ull);
-	ts.tv_nsec = (long)(ns % 1000000000ull);
-	pthread_mutex_lock(&e->lock);
-	while (!e->kicked && !atomic_load(&e->stopping))
-		if (pthread_cond_timedwait(&e->cond, &e->lock, &ts) == ETIMEDOUT)
-			break;
-	e->kicked = false;
-	pthread_mutex_unlock(&e->lock);
-}
 
 static void engine_fail(struct fim_engine *e, int rc, const char *what, const char *msg)
 {
@@ -284,7 +257,7 @@ static void engine_drain_all(struct fim_engine *e)
 {
 	engine_drain(e);
 	while (fim_pool_in_flight(e->pool) > 0) {
-		engine_wait(e, 100ull * 1000000ull);
+		vg_notify_wait(&e->wake, 100ull * 1000000ull);
 		engine_drain(e);
 	}
 }
@@ -735,7 +708,7 @@ static void engine_loop(struct fim_engine *e)
 				wait_ns = ENGINE_COMMIT_NS - age;
 		}
 		uint64_t until_scan = (uint64_t)(e->next_scan - now) * 1000000000ull;
-		engine_wait(e, wait_ns < until_scan ? wait_ns : until_scan);
+		vg_notify_wait(&e->wake, wait_ns < until_scan ? wait_ns : until_scan);
 	}
 }
 
@@ -770,19 +743,14 @@ int fim_engine_new(const struct fim_engine_opts *opts, struct fim_engine **out, 
 	e->emit = opts->emit;
 	e->ctx = opts->ctx;
 	e->oneshot = opts->oneshot;
-	pthread_mutex_init(&e->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	vg_notify_init(&e->wake);
 	pthread_mutex_init(&e->stats_lock, NULL);
 	vg_buf_init(&e->ev, ENGINE_EVENT_MAX);
 	e->inflight = vg_hmap_new();
 	e->again = vg_hmap_new();
 	e->names = fim_names_new();
 	e->changes = fim_changeq_new(ENGINE_QUEUE_MAX, opts->settle_ms * 1000000ull,
-				     ENGINE_MAX_DELAY_NS, engine_kick, e);
+				     ENGINE_MAX_DELAY_NS, vg_notify_kick, &e->wake);
 	rc = fim_baseline_open(opts->db_path, &e->bl, err);
 	if (rc == 0)
 		rc = fim_baseline_meta_get(e->bl, "baseline_done", &done, err);
@@ -793,7 +761,7 @@ int fim_engine_new(const struct fim_engine_opts *opts, struct fim_engine **out, 
 	if (rc == 0)
 		rc = fim_baseline_count(e->bl, &e->nfiles, err);
 	if (rc == 0)
-		rc = fim_pool_new(opts->cfg->hash_workers, engine_kick, e, &e->pool, err);
+		rc = fim_pool_new(opts->cfg->hash_workers, vg_notify_kick, &e->wake, &e->pool, err);
 	if (rc != 0) {
 		fim_engine_free(e);
 		return rc;
@@ -806,13 +774,13 @@ int fim_engine_new(const struct fim_engine_opts *opts, struct fim_engine **out, 
 void fim_engine_stop(struct fim_engine *e)
 {
 	atomic_store(&e->stopping, true);
-	engine_kick(e);
+	vg_notify_kick(&e->wake);
 }
 
 void fim_engine_request_scan(struct fim_engine *e)
 {
 	atomic_store(&e->scan_requested, true);
-	engine_kick(e);
+	vg_notify_kick(&e->wake);
 }
 
 void fim_engine_get_stats(struct fim_engine *e, struct fim_engine_stats *out)
@@ -836,8 +804,7 @@ void fim_engine_free(struct fim_engine *e)
 	vg_hmap_free(e->inflight, NULL);
 	vg_hmap_free(e->again, NULL);
 	vg_buf_free(&e->ev);
-	pthread_cond_destroy(&e->cond);
-	pthread_mutex_destroy(&e->lock);
+	vg_notify_destroy(&e->wake);
 	pthread_mutex_destroy(&e->stats_lock);
 	vg_free(e);
 }
