@@ -19,10 +19,12 @@
 #include "fim/config.h"
 
 #include <ctype.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include "lib/buf.h"
@@ -910,6 +912,43 @@ static int sc_add_dir(struct fim_config *cfg, const struct sc_dir_opts *o, char 
 	return 0;
 }
 
+/*
+ * A path with wildcards (*, ?, [...]) stands for the directories it matches
+ * when the configuration is loaded (at start and on SIGHUP). Wazuh
+ * re-expands at every scan; Vigie does so on reload. Takes pattern.
+ */
+static int sc_add_glob(struct fim_config *cfg, const struct sc_dir_opts *o, char *pattern,
+		       const struct vg_conf_node *n, const char *where, struct vg_err *err)
+{
+	glob_t g;
+	char esc[256];
+	int rc = 0;
+	size_t added = 0;
+
+	int grc = glob(pattern, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g);
+	for (size_t i = 0; grc == 0 && rc == 0 && i < g.gl_pathc; i++) {
+		struct stat st;
+		/* GLOB_ONLYDIR is only a hint: keep what really is a directory */
+		if (stat(g.gl_pathv[i], &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		char *path = vg_xstrdup(g.gl_pathv[i]);
+		size_t len = strlen(path);
+		if (len > 1 && path[len - 1] == '/')
+			path[len - 1] = '\0';
+		rc = sc_add_dir(cfg, o, path, n, where, err); /* transferred */
+		added++;
+	}
+	if (grc == 0)
+		globfree(&g);
+	if (rc == 0 && added == 0)
+		vg_log_warn("%s:%ld: %s: <directories>: \"%s\" matches no directory (yet); "
+			    "it is expanded again on reload",
+			    vg_conf_node_file(n), vg_conf_node_line(n), where,
+			    sc_esc(esc, sizeof(esc), pattern));
+	vg_free(pattern);
+	return rc;
+}
+
 static int sc_dir_paths(struct fim_config *cfg, const struct sc_dir_opts *o,
 			const struct vg_conf_node *n, const char *where, struct vg_err *err)
 {
@@ -936,7 +975,9 @@ static int sc_dir_paths(struct fim_config *cfg, const struct sc_dir_opts *o,
 					     where, SC_MAX_DIRS_PER_ELEM);
 		char *path = NULL;
 		int rc = sc_dir_path(s, len, n, where, &path, err);
-		if (rc == 0)
+		if (rc == 0 && strpbrk(path, "*?[") != NULL)
+			rc = sc_add_glob(cfg, o, path, n, where, err); /* transferred */
+		else if (rc == 0)
 			rc = sc_add_dir(cfg, o, path, n, where, err); /* transferred */
 		if (rc != 0)
 			return rc;

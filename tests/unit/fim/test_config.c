@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -18,6 +19,7 @@
 
 #include "fim/config.h"
 #include "lib/buf.h"
+#include "lib/common.h"
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -145,6 +147,44 @@ static void test_config__directories_paths(void **state)
 	assert_int_equal(f->cfg.dirs[0].diff_size_limit, 0);
 	assert_int_equal(f->cfg.dirs[0].line, 2);
 	assert_int_equal(f->cfg.dirs[3].line, 3);
+}
+
+/* Wildcards stand for the directories they match at load time. */
+static void test_config__directories_wildcards(void **state)
+{
+	struct fixture *f = *state;
+	const char *made[] = {"u1", "u1/Downloads", "u2", "u2/Downloads", "u3"};
+	for (size_t i = 0; i < VG_ARRAY_LEN(made); i++) {
+		char *p = vg_xasprintf("%s/%s", f->dir, made[i]);
+		assert_int_equal(mkdir(p, 0755), 0);
+		vg_free(p);
+	}
+	char *file = vg_xasprintf("%s/u3/Downloads", f->dir); /* a file, not a dir */
+	FILE *fp = fopen(file, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	char *body = vg_xasprintf("<directories realtime=\"yes\">%s/u*/Downloads</directories>\n"
+				  "<directories>%s/nothing-*</directories>",
+				  f->dir, f->dir);
+	load_ok(f, body);
+	assert_int_equal(f->cfg.ndirs, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_non_null(strstr(f->cfg.dirs[i].path, "/Downloads"));
+		assert_null(strpbrk(f->cfg.dirs[i].path, "*?["));
+		assert_int_equal(f->cfg.dirs[i].opts, FIM_OPT_REALTIME);
+	}
+	char *log = vg_test_read_file(f->log);
+	assert_int_equal(vg_test_count(log, "nothing-*\" matches no directory (yet)"), 1);
+	vg_free(log);
+	/* clean up what the teardown does not know about */
+	unlink(file);
+	vg_free(file);
+	vg_free(body);
+	for (size_t i = VG_ARRAY_LEN(made); i > 0; i--) {
+		char *p = vg_xasprintf("%s/%s", f->dir, made[i - 1]);
+		assert_int_equal(rmdir(p), 0);
+		vg_free(p);
+	}
 }
 
 static void test_config__directories_env_and_duplicates(void **state)
@@ -622,6 +662,7 @@ int main(void)
 	    T(defaults),
 	    T(disabled_across_blocks),
 	    T(directories_paths),
+	    T(directories_wildcards),
 	    T(directories_env_and_duplicates),
 	    T(directories_path_errors),
 	    T(check_attributes_in_document_order),
