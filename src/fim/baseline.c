@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "lib/common.h"
@@ -108,7 +109,7 @@ static const char bl_schema[] =
     " gid INTEGER NOT NULL, user_name TEXT NOT NULL, group_name TEXT NOT NULL,"
     " mtime INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime INTEGER NOT NULL,"
     " ctime_ns INTEGER NOT NULL, hash_state INTEGER NOT NULL,"
-    " md5 TEXT, sha1 TEXT, sha256 TEXT) WITHOUT ROWID;"
+    " md5 BLOB, sha1 BLOB, sha256 BLOB) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "PRAGMA user_version = 1;";
 
@@ -398,6 +399,16 @@ static void bl_copy_text(sqlite3_stmt *st, int col, char *dst, size_t dstsz)
 	vg_strlcpy(dst, s != NULL ? (const char *)s : "", dstsz);
 }
 
+/* The hex form of a digest column of want bytes; "" for NULL or a bad size. */
+static void bl_copy_digest(sqlite3_stmt *st, int col, char *dst, size_t want)
+{
+	const void *raw = sqlite3_column_blob(st, col);
+	if (raw == NULL || (size_t)sqlite3_column_bytes(st, col) != want)
+		dst[0] = '\0';
+	else
+		vg_hex_encode(dst, raw, want);
+}
+
 /* Fill every field but the path from the current row of st. */
 static void bl_row_fields(sqlite3_stmt *st, struct fim_entry *e)
 {
@@ -414,17 +425,23 @@ static void bl_row_fields(sqlite3_stmt *st, struct fim_entry *e)
 	e->ctime = sqlite3_column_int64(st, C_CTIME);
 	e->ctime_ns = sqlite3_column_int64(st, C_CTIME_NS);
 	e->hash_state = (enum fim_hash_state)sqlite3_column_int(st, C_HASH_STATE);
-	bl_copy_text(st, C_MD5, e->digests.md5, sizeof(e->digests.md5));
-	bl_copy_text(st, C_SHA1, e->digests.sha1, sizeof(e->digests.sha1));
-	bl_copy_text(st, C_SHA256, e->digests.sha256, sizeof(e->digests.sha256));
+	bl_copy_digest(st, C_MD5, e->digests.md5, 16);
+	bl_copy_digest(st, C_SHA1, e->digests.sha1, 20);
+	bl_copy_digest(st, C_SHA256, e->digests.sha256, 32);
 }
 
-/* A digest column: NULL when not computed, so "" never masquerades as one. */
+/*
+ * A digest column holds the raw bytes (half the size of hex: a smaller
+ * baseline, fewer pages to write), or NULL when not computed, so ""
+ * never masquerades as a digest.
+ */
 static int bl_bind_digest(sqlite3_stmt *st, int col, const char *hex)
 {
-	if (hex[0] == '\0')
+	unsigned char raw[EVP_MAX_MD_SIZE];
+	size_t n;
+	if (hex[0] == '\0' || vg_hex_decode(hex, raw, sizeof(raw), &n) != 0)
 		return sqlite3_bind_null(st, col);
-	return sqlite3_bind_text(st, col, hex, -1, SQLITE_STATIC);
+	return sqlite3_bind_blob(st, col, raw, (int)n, SQLITE_TRANSIENT);
 }
 
 static int bl_bind_entry(sqlite3_stmt *st, const struct fim_entry *e)

@@ -38,6 +38,7 @@
 #include "fim/config.h"
 #include "lib/common.h"
 #include "lib/mem.h"
+#include "lib/str.h"
 
 enum { HASH_MD5, HASH_SHA1, HASH_SHA256, HASH_N };
 
@@ -152,17 +153,6 @@ static int hash_set_update(struct hash_set *s, unsigned which, const unsigned ch
 	return 0;
 }
 
-static void to_hex(char *dst, const unsigned char *src, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		dst[2 * i] = digits[src[i] >> 4];
-		dst[2 * i + 1] = digits[src[i] & 0xf];
-	}
-	dst[2 * n] = '\0';
-}
-
 static char *digest_field(struct fim_digests *out, int i)
 {
 	switch (i) {
@@ -186,7 +176,7 @@ static int hash_set_finish(struct hash_set *s, unsigned which, struct fim_digest
 			continue;
 		if (EVP_DigestFinal_ex(s->ctx[i], md, &len) != 1)
 			return ossl_fail(err, "EVP_DigestFinal_ex");
-		to_hex(digest_field(out, i), md, VG_MIN((size_t)len, hash_algos[i].len));
+		vg_hex_encode(digest_field(out, i), md, VG_MIN((size_t)len, hash_algos[i].len));
 	}
 	return 0;
 }

@@ -177,3 +177,43 @@ bool vg_str_has_icase_prefix(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
+
+void vg_hex_encode(char *dst, const void *src, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = src;
+
+	for (size_t i = 0; i < n; i++) {
+		dst[2 * i] = digits[p[i] >> 4];
+		dst[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	dst[2 * n] = '\0';
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int vg_hex_decode(const char *hex, unsigned char *dst, size_t cap, size_t *n)
+{
+	size_t len = strlen(hex);
+
+	*n = 0;
+	if (len % 2 != 0 || len / 2 > cap)
+		return VG_EPARSE;
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return VG_EPARSE;
+		dst[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*n = len / 2;
+	return 0;
+}

@@ -41,6 +41,16 @@ char *vg_escape(char *dst, size_t dstsz, const char *src, size_t len);
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool vg_utf8_valid(const char *s, size_t len);
 
+/* Lowercase hex of n bytes into dst (2n + 1 bytes, NUL-terminated). */
+void vg_hex_encode(char *dst, const void *src, size_t n);
+
+/*
+ * Decode the hex string hex (lower or upper case) into dst (cap bytes);
+ * *n receives the byte count. An odd length, a non-hex character or more
+ * than cap bytes is VG_EPARSE.
+ */
+int vg_hex_decode(const char *hex, unsigned char *dst, size_t cap, size_t *n) VG_MUST_CHECK;
+
 /* True when s starts with prefix (case-insensitive ASCII). */
 bool vg_str_has_icase_prefix(const char *s, const char *prefix);
 
