@@ -580,7 +580,7 @@ static void engine_change(struct fim_engine *e, const struct fim_change *c)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		/* a new, moved-in or replaced directory: its whole subtree */
-		if (depth <= dir->recursion_level + 1 && !fim_config_ignored(e->cfg, c->path))
+		if (depth <= dir->recursion_level && !fim_config_ignored(e->cfg, c->path))
 			engine_walk(e, dir, c->path, FIM_MODE_REALTIME);
 		return;
 	}
