@@ -94,6 +94,13 @@ static int sc_no_children(const struct vg_conf_node *n, const char *where, struc
 			     vg_conf_node_name(n), vg_conf_node_name(c));
 }
 
+/* A leaf element: text only, no attributes or children. */
+static int sc_leaf(const struct vg_conf_node *n, const char *where, struct vg_err *err)
+{
+	int rc = sc_no_attrs(n, where, err);
+	return rc != 0 ? rc : sc_no_children(n, where, err);
+}
+
 static int sc_unknown_elem(const struct vg_conf_node *n, const char *where,
 			   const struct sc_elem *table, size_t ntable, struct vg_err *err)
 {
@@ -179,7 +186,7 @@ static int sc_apply(void *base, const struct sc_elem *e, const struct vg_conf_no
 			    vg_conf_node_line(n), where, e->name, e->note);
 		return 0;
 	}
-	if ((rc = sc_no_attrs(n, where, err)) != 0 || (rc = sc_no_children(n, where, err)) != 0)
+	if ((rc = sc_leaf(n, where, err)) != 0)
 		return rc;
 	snprintf(what, sizeof(what), "%s: <%s>", where, e->name);
 	switch (e->kind) {
@@ -484,7 +491,7 @@ static int sc_int_value(const struct vg_conf_node *n, const char *where, int64_t
 	char esc[64];
 	int rc;
 
-	if ((rc = sc_no_attrs(n, where, err)) != 0 || (rc = sc_no_children(n, where, err)) != 0)
+	if ((rc = sc_leaf(n, where, err)) != 0)
 		return rc;
 	if (vg_parse_i64(vg_conf_node_text(n), lo, hi, out) != 0)
 		return vg_conf_error(n, err,
@@ -574,7 +581,7 @@ static int sc_scan_time(void *base, const struct sc_elem *e, const struct vg_con
 	char esc[64];
 	int t, rc;
 
-	if ((rc = sc_no_attrs(n, where, err)) != 0 || (rc = sc_no_children(n, where, err)) != 0)
+	if ((rc = sc_leaf(n, where, err)) != 0)
 		return rc;
 	if (fim_config_parse_scan_time(vg_conf_node_text(n), &t) != 0)
 		return vg_conf_error(n, err,
@@ -639,7 +646,7 @@ static int sc_scan_day(void *base, const struct sc_elem *e, const struct vg_conf
 	unsigned days;
 	int rc;
 
-	if ((rc = sc_no_attrs(n, where, err)) != 0 || (rc = sc_no_children(n, where, err)) != 0)
+	if ((rc = sc_leaf(n, where, err)) != 0)
 		return rc;
 	if (fim_config_parse_scan_day(vg_conf_node_text(n), &days) != 0)
 		return vg_conf_error(n, err,

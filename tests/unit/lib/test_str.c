@@ -51,13 +51,13 @@ static void test_str__escape_untrusted_bytes(void **state)
 static void test_str__utf8_validation(void **state)
 {
 	assert_true(vg_utf8_valid("plain", 5));
-	assert_true(vg_utf8_valid("\xc3\xa9t\xc3\xa9", 6));         /* été */
-	assert_true(vg_utf8_valid("\xf0\x9f\x98\x80", 4));          /* U+1F600 */
-	assert_false(vg_utf8_valid("\xff", 1));                     /* never valid */
-	assert_false(vg_utf8_valid("\xc3", 1));                     /* truncated */
-	assert_false(vg_utf8_valid("\xc0\xaf", 2));                 /* overlong '/' */
-	assert_false(vg_utf8_valid("\xed\xa0\x80", 3));             /* surrogate */
-	assert_false(vg_utf8_valid("\xf4\x90\x80\x80", 4));         /* > U+10FFFF */
+	assert_true(vg_utf8_valid("\xc3\xa9t\xc3\xa9", 6)); /* été */
+	assert_true(vg_utf8_valid("\xf0\x9f\x98\x80", 4));  /* U+1F600 */
+	assert_false(vg_utf8_valid("\xff", 1));             /* never valid */
+	assert_false(vg_utf8_valid("\xc3", 1));             /* truncated */
+	assert_false(vg_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+	assert_false(vg_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	assert_false(vg_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
 }
 
 static void test_str__hex_round_trip(void **state)
@@ -72,8 +72,8 @@ static void test_str__hex_round_trip(void **state)
 	assert_int_equal(vg_hex_decode("007F80ABff", back, sizeof(back), &n), 0);
 	assert_int_equal(n, sizeof(bytes));
 	assert_memory_equal(back, bytes, sizeof(bytes));
-	assert_int_equal(vg_hex_decode("abc", back, sizeof(back), &n), VG_EPARSE);   /* odd */
-	assert_int_equal(vg_hex_decode("zz", back, sizeof(back), &n), VG_EPARSE);    /* not hex */
+	assert_int_equal(vg_hex_decode("abc", back, sizeof(back), &n), VG_EPARSE); /* odd */
+	assert_int_equal(vg_hex_decode("zz", back, sizeof(back), &n), VG_EPARSE);  /* not hex */
 	assert_int_equal(vg_hex_decode("00112233445566778899", back, sizeof(back), &n),
 			 VG_EPARSE); /* longer than the buffer */
 	assert_int_equal(n, 0);
