@@ -44,6 +44,7 @@
 #define ENGINE_COMMIT_NS (200ull * 1000000ull)
 #define ENGINE_MAX_DELAY_NS (2ull * 1000000000ull)
 #define ENGINE_PROGRESS_NS (10ull * 1000000000ull)
+#define ENGINE_INTERLEAVE_NS (20ull * 1000000ull)
 
 struct fim_engine {
 	const struct fim_config *cfg;
@@ -66,6 +67,8 @@ struct fim_engine {
 	uint64_t nfiles; /* rows in the baseline (file_limit) */
 	bool limit_warned;
 	struct vg_hmap *seen;     /* paths visited by the walk in progress */
+	bool walking;             /* a walk is in progress: walks do not nest */
+	uint64_t interleave_ns;   /* last look at realtime changes during a walk */
 	struct vg_hmap *inflight; /* path -> marker: hash job under way */
 	struct vg_hmap *again;    /* paths changed while in flight */
 	uint64_t writes;          /* uncommitted baseline writes */
@@ -325,8 +328,10 @@ static void engine_consider(struct fim_engine *e, const struct fim_walk_item *it
 		return;
 	}
 	fim_entry_set_stat(&job->entry, it->st);
-	/* only realtime jobs can overlap: walks start and end with an empty pool */
-	if ((it->dirfd < 0 && vg_hmap_get(e->inflight, it->path, it->path_len) != NULL)) {
+	/* a realtime job for this path is under way (walk jobs are never tracked:
+	 * a walk starts and ends with an empty pool) */
+	if (vg_hmap_count(e->inflight) > 0 &&
+	    vg_hmap_get(e->inflight, it->path, it->path_len) != NULL) {
 		vg_hmap_put(e->again, it->path, it->path_len, e); /* seen again while hashing */
 		fim_job_free(job);
 		return;
@@ -379,6 +384,8 @@ static void engine_pace(struct fim_engine *e)
 	}
 }
 
+static void engine_interleave(struct fim_engine *e);
+
 static int engine_walk_item(void *arg, const struct fim_walk_item *it)
 {
 	struct walk_ctx *w = arg;
@@ -395,6 +402,7 @@ static int engine_walk_item(void *arg, const struct fim_walk_item *it)
 	w->files++;
 	engine_consider(e, it, w->mode, w->lookup);
 	engine_pace(e);
+	engine_interleave(e);
 	uint64_t now = fim_now_ns();
 	if (now - e->progress_ns > ENGINE_PROGRESS_NS) {
 		e->progress_ns = now;
@@ -459,8 +467,10 @@ static uint64_t engine_walk(struct fim_engine *e, const struct fim_dir *dir, con
 
 	engine_drain_all(e);
 	e->seen = fresh ? NULL : vg_hmap_new();
+	e->walking = true;
 	int rc = fim_walk(e->cfg, dir, start, fresh ? FIM_WALK_LAZY_STAT : 0, engine_walk_item, &w,
 			  &err);
+	e->walking = false;
 	if (rc != 0 && rc != VG_ENOTFOUND && !atomic_load(&e->stopping))
 		vg_log_warn("%s", err.msg);
 	engine_drain_all(e);
@@ -573,7 +583,13 @@ static void engine_change(struct fim_engine *e, const struct fim_change *c)
 
 	if (dir == NULL || !engine_dir_is_realtime(dir))
 		return;
-	if (vg_fs_stat(c->path, &st, !(dir->opts & FIM_OPT_FOLLOW_SYMLINK)) != 0) {
+	int rc = vg_fs_stat(c->path, &st, !(dir->opts & FIM_OPT_FOLLOW_SYMLINK));
+	/* subtree work needs a walk or a sweep: wait for the walk under way */
+	if (e->walking && ((rc == 0 && S_ISDIR(st.st_mode)) || (c->flags & FIM_WATCH_DIR))) {
+		fim_changeq_push(e->changes, c->path, c->len, c->flags);
+		return;
+	}
+	if (rc != 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			engine_gone(e, c->path, c->len, dir);
 		return;
@@ -672,6 +688,30 @@ static int engine_start_watch(struct fim_engine *e, struct vg_err *err)
 }
 
 /* -------------------------------------------------------------------- run */
+
+/*
+ * During a walk, every 20 ms: handle the realtime changes that have
+ * settled, so a long scan does not delay them (engine_change defers what
+ * needs a walk of its own). The pool is drained first so that no walk job
+ * and realtime job ever hash the same path at once.
+ */
+static void engine_interleave(struct fim_engine *e)
+{
+	struct fim_change c;
+	uint64_t wait_ns, now = fim_now_ns();
+	bool drained = false;
+
+	if (now - e->interleave_ns < ENGINE_INTERLEAVE_NS)
+		return;
+	e->interleave_ns = now;
+	while (!atomic_load(&e->stopping) && fim_changeq_pop(e->changes, now, &c, &wait_ns)) {
+		if (!drained)
+			engine_drain_all(e);
+		drained = true;
+		engine_change(e, &c);
+		vg_free(c.path);
+	}
+}
 
 static uint64_t engine_handle_changes(struct fim_engine *e)
 {
