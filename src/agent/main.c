@@ -26,6 +26,7 @@
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/pidfile.h"
 
 #define AGENT_DEFAULT_HOME "/var/vigie"
 
@@ -44,6 +45,7 @@ struct agent {
 	char *config_path;
 	char *db_path;
 	struct fim_config cfg;
+	struct vg_pidfile *pidfile; /* HOME/var/run/vigie-agent.pid, locked */
 	pthread_mutex_t lock;
 	struct fim_engine *engine; /* the running engine, for the signal thread */
 	bool reload;
@@ -71,6 +73,7 @@ static void usage(FILE *out)
 		"Files under HOME:\n"
 		"  etc/ossec.conf           configuration (Wazuh <syscheck> syntax)\n"
 		"  logs/vigie.log           the agent's log\n"
+		"  var/run/vigie-agent.pid  the running agent's pid (one agent per HOME)\n"
 		"  queue/fim/fim.db         the baseline (SQLite)\n"
 		"\n"
 		"Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration\n"
@@ -153,7 +156,7 @@ static int load_config(const char *path, struct fim_config *cfg, struct vg_err *
 
 static int prepare_home(struct agent *a, struct vg_err *err)
 {
-	static const char *const dirs[] = {"logs", "queue/fim", "etc"};
+	static const char *const dirs[] = {"logs", "queue/fim", "etc", "var/run"};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		char *p = vg_xasprintf("%s/%s", a->opts.home, dirs[i]);
 		int rc = vg_fs_mkdirs(p, 0750, err);
@@ -304,8 +307,13 @@ static int agent_start(struct agent *a, struct local_events **sink, struct vg_er
 		if (rc != 0)
 			return 1;
 	}
+	char *pid = vg_xasprintf("%s/var/run/vigie-agent.pid", a->opts.home);
+	int rc = vg_pidfile_acquire(pid, &a->pidfile, err);
+	vg_free(pid);
+	if (rc != 0)
+		return 1;
 	char *log = vg_xasprintf("%s/logs/vigie.log", a->opts.home);
-	int rc = vg_log_open(log, a->opts.foreground, err);
+	rc = vg_log_open(log, a->opts.foreground, err);
 	vg_free(log);
 	if (rc != 0)
 		return 1;
@@ -313,6 +321,8 @@ static int agent_start(struct agent *a, struct local_events **sink, struct vg_er
 		vg_err_errno(err, errno, "cannot daemonize");
 		return 1;
 	}
+	if (vg_pidfile_write(a->pidfile, err) != 0) /* the pid changed if we forked */
+		return 1;
 	if (setpriority(PRIO_PROCESS, 0, a->cfg.process_priority) != 0)
 		vg_log_warn("cannot set process_priority %d: %s", a->cfg.process_priority,
 			    strerror(errno));
@@ -359,6 +369,7 @@ int main(int argc, char **argv)
 	status = run(&a, sink);
 	vg_log_info("vigie-agent stopped");
 out:
+	vg_pidfile_release(a.pidfile);
 	local_events_close(sink);
 	fim_config_free(&a.cfg);
 out_paths:
