@@ -230,7 +230,8 @@ static void engine_job_done(struct fim_engine *e, struct fim_job *job)
 		fim_job_free(job);
 		return;
 	}
-	if (job->vanished) {
+	/* gone, or swapped for a FIFO, socket or device since it was listed */
+	if (job->vanished || (!S_ISREG(job->entry.mode) && !S_ISLNK(job->entry.mode))) {
 		if (job->has_old)
 			engine_delete(e, &job->old, dir, (enum fim_event_mode)job->mode);
 	} else {
