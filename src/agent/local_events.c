@@ -19,6 +19,14 @@ struct local_events {
 	char *path;
 };
 
+static int local_events_fd(const char *path, struct vg_err *err)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return vg_err_errno(err, errno, "cannot open %s", path);
+	return fd;
+}
+
 int local_events_open(const char *path, struct local_events **out, struct vg_err *err)
 {
 	struct local_events *le = vg_xcalloc(1, sizeof(*le));
@@ -26,16 +34,28 @@ int local_events_open(const char *path, struct local_events **out, struct vg_err
 	if (strcmp(path, "-") == 0) {
 		le->fd = STDOUT_FILENO;
 	} else {
-		le->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (le->fd < 0) {
-			int rc = vg_err_errno(err, errno, "cannot open %s", path);
+		int fd = local_events_fd(path, err);
+		if (fd < 0) {
 			vg_free(le);
-			return rc;
+			return fd;
 		}
+		le->fd = fd;
 		le->own = true;
 	}
 	le->path = vg_xstrdup(path);
 	*out = le;
+	return 0;
+}
+
+int local_events_reopen(struct local_events *le, struct vg_err *err)
+{
+	if (!le->own)
+		return 0;
+	int fd = local_events_fd(le->path, err);
+	if (fd < 0)
+		return fd; /* keep writing to the old file rather than nowhere */
+	close(le->fd);
+	le->fd = fd;
 	return 0;
 }
 

@@ -77,7 +77,7 @@ static void usage(FILE *out)
 		"  queue/fim/fim.db         the baseline (SQLite)\n"
 		"\n"
 		"Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration\n"
-		"and reopens the log; SIGUSR1 starts a full scan now.\n"
+		"and reopens the log and events files; SIGUSR1 starts a full scan now.\n"
 		"\n"
 		"Exit status: 0 on success, 1 on a configuration or runtime error,\n"
 		"2 on a usage error.\n",
@@ -207,13 +207,17 @@ static void *signal_thread(void *arg)
 	}
 }
 
-static void reload(struct agent *a)
+static void reload(struct agent *a, struct local_events *sink)
 {
 	struct vg_err err = VG_ERR_INIT;
 	struct fim_config cfg;
 
 	if (vg_log_reopen(&err) != 0)
 		vg_log_warn("%s", err.msg);
+	vg_err_clear(&err);
+	if (local_events_reopen(sink, &err) != 0)
+		vg_log_warn("%s", err.msg);
+	vg_err_clear(&err);
 	if (load_config(a->config_path, &cfg, &err) != 0) {
 		vg_log_error("configuration not reloaded, keeping the current one: %s", err.msg);
 		return;
@@ -264,7 +268,7 @@ static int run(struct agent *a, struct local_events *sink)
 		}
 		if (!again)
 			return 0;
-		reload(a);
+		reload(a, sink);
 	}
 }
 

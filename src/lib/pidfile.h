@@ -16,8 +16,7 @@
 struct vg_pidfile;
 
 /* Lock path (created 0644) or fail with VG_EPERM naming the running pid. */
-int vg_pidfile_acquire(const char *path, struct vg_pidfile **out, struct vg_err *err)
-	VG_MUST_CHECK;
+int vg_pidfile_acquire(const char *path, struct vg_pidfile **out, struct vg_err *err) VG_MUST_CHECK;
 /* Write the current pid (call again after daemonizing: the pid changed). */
 int vg_pidfile_write(struct vg_pidfile *p, struct vg_err *err) VG_MUST_CHECK;
 /* Remove the file and release the lock. NULL is allowed. */

@@ -18,11 +18,13 @@ echo one >"$T/a/one"
 wait_for 10 '.data.type=="added" and (.data.path|endswith("/a/one"))'
 
 write_config "$T/ossec.conf" "<directories realtime=\"yes\">$T/a,$T/b</directories>"
+mv "$T/events.json" "$T/events.json.1" # rotated: SIGHUP reopens it
 kill -HUP "$AGENT_PID"
 wait_log 10 "configuration reloaded"
 sleep 0.5
 echo two >"$T/b/two"
 wait_for 10 '.data.type=="added" and (.data.path|endswith("/b/two"))'
+[ "$(grep -c '/b/two' "$T/events.json.1")" -eq 0 ] || fail "events still went to the rotated file"
 stop_agent
 
 # while stopped
