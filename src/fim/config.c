@@ -575,19 +575,25 @@ VG_STATIC int fim_config_parse_scan_time(const char *s, int *out)
 	return 0;
 }
 
+/* The error for a leaf whose text is not what was expected. */
+static int sc_expected(const struct vg_conf_node *n, const char *where, const char *what,
+		       struct vg_err *err)
+{
+	char esc[64];
+	return vg_conf_error(n, err, "%s: <%s>: expected %s, got \"%s\"", where,
+			     vg_conf_node_name(n), what,
+			     sc_esc(esc, sizeof(esc), vg_conf_node_text(n)));
+}
+
 static int sc_scan_time(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
 			const char *where, struct vg_err *err)
 {
-	char esc[64];
-	int t, rc;
+	int t, rc = sc_leaf(n, where, err);
 
-	if ((rc = sc_leaf(n, where, err)) != 0)
+	if (rc != 0)
 		return rc;
 	if (fim_config_parse_scan_time(vg_conf_node_text(n), &t) != 0)
-		return vg_conf_error(n, err,
-				     "%s: <scan_time>: expected a time such as 22:00, 10pm or "
-				     "10:30am, got \"%s\"",
-				     where, sc_esc(esc, sizeof(esc), vg_conf_node_text(n)));
+		return sc_expected(n, where, "a time such as 22:00, 10pm or 10:30am", err);
 	((struct fim_config *)base)->scan_time = t;
 	return 0;
 }
@@ -642,17 +648,14 @@ VG_STATIC int fim_config_parse_scan_day(const char *s, unsigned *out)
 static int sc_scan_day(void *base, const struct sc_elem *e, const struct vg_conf_node *n,
 		       const char *where, struct vg_err *err)
 {
-	char esc[64];
 	unsigned days;
-	int rc;
+	int rc = sc_leaf(n, where, err);
 
-	if ((rc = sc_leaf(n, where, err)) != 0)
+	if (rc != 0)
 		return rc;
 	if (fim_config_parse_scan_day(vg_conf_node_text(n), &days) != 0)
-		return vg_conf_error(n, err,
-				     "%s: <scan_day>: expected day names (sunday|sun|...|"
-				     "weekdays|weekends, comma-separated), got \"%s\"",
-				     where, sc_esc(esc, sizeof(esc), vg_conf_node_text(n)));
+		return sc_expected(
+		    n, where, "day names (sunday|sun|...|weekdays|weekends, comma-separated)", err);
 	((struct fim_config *)base)->scan_days = days;
 	return 0;
 }
