@@ -622,24 +622,15 @@ static unsigned sc_day_mask(const char *s, size_t len)
 VG_STATIC int fim_config_parse_scan_day(const char *s, unsigned *out)
 {
 	unsigned mask = 0;
+	const char *day;
+	size_t len;
 
 	*out = 0;
-	for (;;) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
-		while (len > 0 && isspace((unsigned char)s[0])) {
-			s++;
-			len--;
-		}
-		while (len > 0 && isspace((unsigned char)s[len - 1]))
-			len--;
-		unsigned m = sc_day_mask(s, len);
+	while (vg_str_next_item(&s, &day, &len)) {
+		unsigned m = sc_day_mask(day, len);
 		if (m == 0)
 			return VG_EPARSE;
 		mask |= m;
-		if (comma == NULL)
-			break;
-		s = comma + 1;
 	}
 	*out = mask;
 	return 0;
@@ -962,20 +953,12 @@ static int sc_add_glob(struct fim_config *cfg, const struct sc_dir_opts *o, char
 static int sc_dir_paths(struct fim_config *cfg, const struct sc_dir_opts *o,
 			const struct vg_conf_node *n, const char *where, struct vg_err *err)
 {
-	const char *s = vg_conf_node_text(n);
-	size_t count = 0;
+	const char *s = vg_conf_node_text(n), *item;
+	size_t len, count = 0;
 
 	if (s[0] == '\0')
 		return vg_conf_error(n, err, "%s: <directories>: no path given", where);
-	for (;;) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
-		while (len > 0 && isspace((unsigned char)s[0])) {
-			s++;
-			len--;
-		}
-		while (len > 0 && isspace((unsigned char)s[len - 1]))
-			len--;
+	while (vg_str_next_item(&s, &item, &len)) {
 		if (len == 0)
 			return vg_conf_error(n, err, "%s: <directories>: empty path in the list",
 					     where);
@@ -984,17 +967,15 @@ static int sc_dir_paths(struct fim_config *cfg, const struct sc_dir_opts *o,
 					     "%s: <directories>: more than %d paths in one element",
 					     where, SC_MAX_DIRS_PER_ELEM);
 		char *path = NULL;
-		int rc = sc_dir_path(s, len, n, where, &path, err);
+		int rc = sc_dir_path(item, len, n, where, &path, err);
 		if (rc == 0 && strpbrk(path, "*?[") != NULL)
 			rc = sc_add_glob(cfg, o, path, n, where, err); /* transferred */
 		else if (rc == 0)
 			rc = sc_add_dir(cfg, o, path, n, where, err); /* transferred */
 		if (rc != 0)
 			return rc;
-		if (comma == NULL)
-			return 0;
-		s = comma + 1;
 	}
+	return 0;
 }
 
 static int sc_directories(void *base, const struct sc_elem *e, const struct vg_conf_node *n,

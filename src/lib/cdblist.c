@@ -22,15 +22,12 @@
  */
 #include "lib/cdblist.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/common.h"
+#include "lib/fs.h"
 #include "lib/hmap.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -187,58 +184,12 @@ static struct vg_cdblist *cdblist_build(const char *name, char *text /* transfer
 /* Loading                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Read the whole regular file path into b, refusing more than the cap. */
-static int cdblist_read(const char *path, struct vg_buf *b, struct vg_err *err)
-{
-	struct stat st;
-	char chunk[65536];
-	int rc = 0;
-
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return vg_err_errno(err, errno, "cannot open CDB list %s", path);
-	if (fstat(fd, &st) != 0) {
-		rc = vg_err_errno(err, errno, "cannot stat CDB list %s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = vg_err_set(err, VG_EPARSE, "CDB list %s: not a regular file", path);
-		goto out;
-	}
-	/* Refuse early, so a huge file is not read at all. */
-	if ((unsigned long long)st.st_size > VG_CDBLIST_MAX_SIZE) {
-		rc = vg_err_set(err, VG_ETOOBIG, "CDB list %s: larger than %u bytes", path,
-				VG_CDBLIST_MAX_SIZE);
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = vg_err_errno(err, errno, "cannot read CDB list %s", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		/* The file may have grown since fstat: the buffer's cap still holds. */
-		if (vg_buf_append(b, chunk, (size_t)n) != 0) {
-			rc = vg_err_set(err, VG_ETOOBIG, "CDB list %s: larger than %u bytes", path,
-					VG_CDBLIST_MAX_SIZE);
-			goto out;
-		}
-	}
-out:
-	close(fd);
-	return rc;
-}
-
 int vg_cdblist_load(const char *path, struct vg_cdblist **out, struct vg_err *err)
 {
 	struct vg_buf b = VG_BUF_INIT(VG_CDBLIST_MAX_SIZE);
 
 	*out = NULL;
-	int rc = cdblist_read(path, &b, err);
+	int rc = vg_fs_read_file(path, "CDB list ", &b, err);
 	if (rc != 0)
 		goto out;
 	size_t len = b.len;

@@ -23,14 +23,10 @@
  */
 #include "lib/conf.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -38,6 +34,7 @@
 
 #include "lib/buf.h"
 #include "lib/common.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/str.h"
@@ -654,51 +651,12 @@ out:
 	return rc;
 }
 
-/* Read the whole file, refusing more than VG_CONF_MAX_SIZE bytes. */
-static int conf_read_file(const char *path, struct vg_buf *b, struct vg_err *err)
-{
-	struct stat st;
-	char chunk[65536];
-	int rc = 0;
-
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return vg_err_errno(err, errno, "cannot open %s", path);
-	if (fstat(fd, &st) != 0) {
-		rc = vg_err_errno(err, errno, "cannot stat %s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = vg_err_set(err, VG_EPARSE, "%s: not a regular file", path);
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = vg_err_errno(err, errno, "cannot read %s", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (vg_buf_append(b, chunk, (size_t)n) != 0) {
-			rc = vg_err_set(err, VG_ETOOBIG, "%s: larger than %u bytes", path,
-					VG_CONF_MAX_SIZE);
-			goto out;
-		}
-	}
-out:
-	close(fd);
-	return rc;
-}
-
 int vg_conf_load(const char *path, const struct vg_conf_section *sections, size_t nsections,
 		 struct vg_err *err)
 {
 	struct vg_buf b = VG_BUF_INIT(VG_CONF_MAX_SIZE);
 
-	int rc = conf_read_file(path, &b, err);
+	int rc = vg_fs_read_file(path, "", &b, err);
 	if (rc == 0)
 		rc = vg_conf_load_buffer(path, vg_buf_cstr(&b), b.len, sections, nsections, err);
 	vg_buf_free(&b);

@@ -72,6 +72,54 @@ int vg_fs_stat(const char *path, struct stat *st, int nofollow)
 	return rc;
 }
 
+static int fs_too_big(const char *path, const char *what, const struct vg_buf *b,
+		      struct vg_err *err)
+{
+	return vg_err_set(err, VG_ETOOBIG, "%s%s: larger than %zu bytes", what, path, b->max);
+}
+
+int vg_fs_read_file(const char *path, const char *what, struct vg_buf *b, struct vg_err *err)
+{
+	struct stat st;
+	char chunk[65536];
+	int rc = 0;
+
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return vg_err_errno(err, errno, "cannot open %s%s", what, path);
+	if (fstat(fd, &st) != 0) {
+		rc = vg_err_errno(err, errno, "cannot stat %s%s", what, path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = vg_err_set(err, VG_EPARSE, "%s%s: not a regular file", what, path);
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > b->max) {
+		rc = fs_too_big(path, what, b, err);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = vg_err_errno(err, errno, "cannot read %s%s", what, path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		/* the file may have grown since fstat: the buffer's cap still holds */
+		if (vg_buf_append(b, chunk, (size_t)n) != 0) {
+			rc = fs_too_big(path, what, b, err);
+			goto out;
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
 int vg_fs_mkdirs(const char *path, mode_t mode, struct vg_err *err)
 {
 	char *copy = vg_xstrdup(path);

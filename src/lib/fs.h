@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 
 /* Open the parent directory of path (O_PATH) and point *name at the last
@@ -23,6 +24,14 @@ int vg_fs_open(const char *path, int flags);
 
 /* lstat (nofollow) or stat of an absolute path of any length; -1 + errno. */
 int vg_fs_stat(const char *path, struct stat *st, int nofollow);
+
+/*
+ * Append the whole regular file path to b, refusing (VG_ETOOBIG) more than
+ * b->max bytes, checked from fstat first so a huge file is never read.
+ * Messages read "cannot open <what><path>: ..." ("CDB list ", "" ...).
+ */
+int vg_fs_read_file(const char *path, const char *what, struct vg_buf *b,
+		    struct vg_err *err) VG_MUST_CHECK;
 
 /* mkdir -p with mode for missing components. */
 int vg_fs_mkdirs(const char *path, mode_t mode, struct vg_err *err) VG_MUST_CHECK;

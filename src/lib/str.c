@@ -173,6 +173,25 @@ bool vg_utf8_valid(const char *str, size_t len)
 	return true;
 }
 
+bool vg_str_next_item(const char **s, const char **item, size_t *len)
+{
+	const char *p = *s;
+	if (p == NULL)
+		return false;
+	const char *comma = strchr(p, ',');
+	size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+	while (n > 0 && isspace((unsigned char)p[0])) {
+		p++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)p[n - 1]))
+		n--;
+	*item = p;
+	*len = n;
+	*s = comma != NULL ? comma + 1 : NULL;
+	return true;
+}
+
 bool vg_str_has_icase_prefix(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;

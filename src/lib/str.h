@@ -51,6 +51,14 @@ void vg_hex_encode(char *dst, const void *src, size_t n);
  */
 int vg_hex_decode(const char *hex, unsigned char *dst, size_t cap, size_t *n) VG_MUST_CHECK;
 
+/*
+ * Walk a comma-separated list: sets *item and *len to the next element,
+ * trimmed of white space (possibly empty), and advances *s past it.
+ * Returns false once the list is done (*s is then NULL). Start with *s on
+ * the list; an empty list yields one empty element.
+ */
+bool vg_str_next_item(const char **s, const char **item, size_t *len);
+
 /* True when s starts with prefix (case-insensitive ASCII). */
 bool vg_str_has_icase_prefix(const char *s, const char *prefix);
 

@@ -79,6 +79,26 @@ static void test_str__hex_round_trip(void **state)
 	assert_int_equal(n, 0);
 }
 
+static void test_str__comma_list_items(void **state)
+{
+	const char *s = " a ,b,, c\t", *item;
+	const char *want[] = {"a", "b", "", "c"};
+	size_t len, i = 0;
+
+	while (vg_str_next_item(&s, &item, &len)) {
+		assert_true(i < 4);
+		assert_int_equal(len, strlen(want[i]));
+		assert_memory_equal(item, want[i], len);
+		i++;
+	}
+	assert_int_equal(i, 4);
+	assert_null(s);
+	s = "";
+	assert_true(vg_str_next_item(&s, &item, &len)); /* one empty element */
+	assert_int_equal(len, 0);
+	assert_false(vg_str_next_item(&s, &item, &len));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -87,6 +107,7 @@ int main(void)
 	    cmocka_unit_test(test_str__escape_untrusted_bytes),
 	    cmocka_unit_test(test_str__utf8_validation),
 	    cmocka_unit_test(test_str__hex_round_trip),
+	    cmocka_unit_test(test_str__comma_list_items),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
