@@ -68,6 +68,7 @@ struct fim_engine {
 	bool limit_warned;
 	struct vg_hmap *seen;     /* paths visited by the walk in progress */
 	bool walking;             /* a walk is in progress: walks do not nest */
+	bool walk_touched;        /* realtime wrote rows during the walk in progress */
 	uint64_t interleave_ns;   /* last look at realtime changes during a walk */
 	struct vg_hmap *inflight; /* path -> marker: hash job under way */
 	struct vg_hmap *again;    /* paths changed while in flight */
@@ -322,7 +323,7 @@ static void engine_consider(struct fim_engine *e, const struct fim_walk_item *it
 	job->which = which;
 	job->max_size = e->cfg->file_max_size;
 	if (it->st == NULL) { /* a regular file not yet stat'ed: open it */
-		if (engine_lookup(e, job, false) == 0)
+		if (engine_lookup(e, job, lookup) == 0)
 			engine_submit(e, job, it);
 		else
 			fim_job_free(job);
@@ -397,6 +398,9 @@ static int engine_walk_item(void *arg, const struct fim_walk_item *it)
 		return VG_EINTERNAL;
 	if (e->seen != NULL)
 		vg_hmap_put(e->seen, it->path, it->path_len, e);
+	/* a walk that began on an empty baseline must look rows up once
+	 * realtime changes have written some (engine_interleave) */
+	w->lookup |= e->walk_touched;
 	/* a nested <directories> entry governs its own subtree */
 	if (fim_config_dir_for(e->cfg, it->path, &depth) != it->dir)
 		return 0;
@@ -469,6 +473,7 @@ static uint64_t engine_walk(struct fim_engine *e, const struct fim_dir *dir, con
 	engine_drain_all(e);
 	e->seen = fresh ? NULL : vg_hmap_new();
 	e->walking = true;
+	e->walk_touched = false;
 	int rc = fim_walk(e->cfg, dir, start, fresh ? FIM_WALK_LAZY_STAT : 0, engine_walk_item, &w,
 			  &err);
 	e->walking = false;
@@ -709,6 +714,7 @@ static void engine_interleave(struct fim_engine *e)
 		if (!drained)
 			engine_drain_all(e);
 		drained = true;
+		e->walk_touched = true;
 		engine_change(e, &c);
 		vg_free(c.path);
 	}
