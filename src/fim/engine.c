@@ -315,10 +315,17 @@ static int engine_lookup(struct fim_engine *e, struct fim_job *job, bool lookup)
 static void engine_consider(struct fim_engine *e, const struct fim_walk_item *it,
 			    enum fim_event_mode mode, bool lookup)
 {
-	struct fim_job *job = fim_job_new(it->path, it->path_len);
 	const struct fim_dir *dir = it->dir;
 	unsigned which = dir->checks & FIM_CHECK_SUM;
 
+	/* a realtime job for this path is under way (walk jobs are never tracked:
+	 * a walk starts and ends with an empty pool): look again when it is done */
+	if (vg_hmap_count(e->inflight) > 0 &&
+	    vg_hmap_get(e->inflight, it->path, it->path_len) != NULL) {
+		vg_hmap_put(e->again, it->path, it->path_len, e);
+		return;
+	}
+	struct fim_job *job = fim_job_new(it->path, it->path_len);
 	job->mode = (int)mode;
 	job->which = which;
 	job->max_size = e->cfg->file_max_size;
@@ -330,14 +337,6 @@ static void engine_consider(struct fim_engine *e, const struct fim_walk_item *it
 		return;
 	}
 	fim_entry_set_stat(&job->entry, it->st);
-	/* a realtime job for this path is under way (walk jobs are never tracked:
-	 * a walk starts and ends with an empty pool) */
-	if (vg_hmap_count(e->inflight) > 0 &&
-	    vg_hmap_get(e->inflight, it->path, it->path_len) != NULL) {
-		vg_hmap_put(e->again, it->path, it->path_len, e); /* seen again while hashing */
-		fim_job_free(job);
-		return;
-	}
 	if (engine_lookup(e, job, lookup) != 0) {
 		fim_job_free(job);
 		return;
