@@ -8,7 +8,6 @@
  * (keeping the old one if the new one is invalid) and reopens the log.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/local_events.h"
 #include "fim/config.h"
 #include "fim/engine.h"
 #include "lib/conf.h"
+#include "lib/daemon.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -48,6 +47,7 @@ struct agent {
 	struct vg_pidfile *pidfile; /* HOME/var/run/vigie-agent.pid, locked */
 	pthread_mutex_t lock;
 	struct fim_engine *engine; /* the running engine, for the signal thread */
+	sigset_t signals;          /* handled by the signal thread */
 	bool reload;
 	bool quit;
 };
@@ -154,38 +154,13 @@ static int load_config(const char *path, struct fim_config *cfg, struct vg_err *
 	return rc;
 }
 
-static int prepare_home(struct agent *a, struct vg_err *err)
-{
-	static const char *const dirs[] = {"logs", "queue/fim", "etc", "var/run"};
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		char *p = vg_xasprintf("%s/%s", a->opts.home, dirs[i]);
-		int rc = vg_fs_mkdirs(p, 0750, err);
-		vg_free(p);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* The signals the agent handles on its signal thread. */
-static void agent_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGUSR1);
-}
-
 static void *signal_thread(void *arg)
 {
 	struct agent *a = arg;
-	sigset_t set;
 	int sig;
 
-	agent_signals(&set);
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		if (sigwait(&a->signals, &sig) != 0)
 			continue;
 		pthread_mutex_lock(&a->lock);
 		if (sig == SIGUSR1) {
@@ -272,60 +247,31 @@ static int run(struct agent *a, struct local_events *sink)
 	}
 }
 
-static int daemonize(void)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-	return chdir("/");
-}
-
 static int agent_start(struct agent *a, struct local_events **sink, struct vg_err *err)
 {
-	if (prepare_home(a, err) != 0)
-		return 1;
-	if (a->opts.local_events != NULL && local_events_open(a->opts.local_events, sink, err) != 0)
-		return 1;
-	if (*sink == NULL) {
+	static const char *const dirs[] = {"queue/fim", "etc"};
+	const struct vg_daemon_opts d = {
+	    .home = a->opts.home,
+	    .pid_name = "vigie-agent",
+	    .dirs = dirs,
+	    .ndirs = sizeof(dirs) / sizeof(dirs[0]),
+	    .foreground = a->opts.foreground,
+	};
+	char *events = NULL;
+	int rc = 0;
+
+	/* an explicit sink opens before detaching ("-" is the terminal's stdout) */
+	if (a->opts.local_events != NULL)
+		rc = local_events_open(a->opts.local_events, sink, err);
+	if (rc == 0)
+		rc = vg_daemon_start(&d, &a->pidfile, err);
+	if (rc == 0 && *sink == NULL) {
 		/* no transport yet: events go to HOME/logs/events.json */
-		char *p = vg_xasprintf("%s/logs/events.json", a->opts.home);
-		int rc = local_events_open(p, sink, err);
-		vg_free(p);
-		if (rc != 0)
-			return 1;
+		events = vg_xasprintf("%s/logs/events.json", a->opts.home);
+		rc = local_events_open(events, sink, err);
+		vg_free(events);
 	}
-	char *pid = vg_xasprintf("%s/var/run/vigie-agent.pid", a->opts.home);
-	int rc = vg_pidfile_acquire(pid, &a->pidfile, err);
-	vg_free(pid);
 	if (rc != 0)
-		return 1;
-	char *log = vg_xasprintf("%s/logs/vigie.log", a->opts.home);
-	rc = vg_log_open(log, a->opts.foreground, err);
-	vg_free(log);
-	if (rc != 0)
-		return 1;
-	if (!a->opts.foreground && daemonize() != 0) {
-		vg_err_errno(err, errno, "cannot daemonize");
-		return 1;
-	}
-	if (vg_pidfile_write(a->pidfile, err) != 0) /* the pid changed if we forked */
 		return 1;
 	if (setpriority(PRIO_PROCESS, 0, a->cfg.process_priority) != 0)
 		vg_log_warn("cannot set process_priority %d: %s", a->cfg.process_priority,
@@ -339,7 +285,6 @@ int main(int argc, char **argv)
 	struct local_events *sink = NULL;
 	struct vg_err err = VG_ERR_INIT;
 	pthread_t sigthr;
-	sigset_t set;
 	int status = parse_args(argc, argv, &a.opts);
 
 	if (status != 0)
@@ -363,9 +308,7 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	agent_signals(&set);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	vg_daemon_signals(&a.signals);
 	pthread_create(&sigthr, NULL, signal_thread, &a);
 	pthread_detach(sigthr);
 	vg_log_info("vigie-agent %s started: %zu director%s, home %s", VIGIE_VERSION, a.cfg.ndirs,

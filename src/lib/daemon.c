@@ -1,0 +1,100 @@
+/*
+ * daemon.c - The daemons' shared start-up sequence (see daemon.h).
+ */
+#include "lib/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+static int make_dir(const char *home, const char *dir, struct vg_err *err)
+{
+	char *p = vg_xasprintf("%s/%s", home, dir);
+	int rc = vg_fs_mkdirs(p, 0750, err);
+	vg_free(p);
+	return rc;
+}
+
+/* The daemon's own directories, then those of its caller. */
+static int make_dirs(const struct vg_daemon_opts *o, struct vg_err *err)
+{
+	int rc = make_dir(o->home, "logs", err);
+	if (rc == 0)
+		rc = make_dir(o->home, "var/run", err);
+	for (size_t i = 0; rc == 0 && i < o->ndirs; i++)
+		rc = make_dir(o->home, o->dirs[i], err);
+	return rc;
+}
+
+/* Double fork: the daemon is no session leader and can never get a tty. */
+static int detach(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return chdir("/");
+}
+
+int vg_daemon_start(const struct vg_daemon_opts *o, struct vg_pidfile **pidfile, struct vg_err *err)
+{
+	struct vg_pidfile *pf = NULL;
+	char *path = NULL;
+	int rc;
+
+	*pidfile = NULL;
+	if ((rc = make_dirs(o, err)) != 0)
+		goto out;
+	path = vg_xasprintf("%s/var/run/%s.pid", o->home, o->pid_name);
+	if ((rc = vg_pidfile_acquire(path, &pf, err)) != 0)
+		goto out;
+	vg_free(path);
+	path = vg_xasprintf("%s/logs/vigie.log", o->home);
+	if ((rc = vg_log_open(path, o->foreground, err)) != 0)
+		goto out;
+	if (!o->foreground && detach() != 0) {
+		rc = vg_err_errno(err, errno, "cannot daemonize");
+		goto out;
+	}
+	/* the pid changed if we forked */
+	if ((rc = vg_pidfile_write(pf, err)) != 0)
+		goto out;
+	*pidfile = pf; /* transferred */
+	pf = NULL;
+out:
+	vg_pidfile_release(pf);
+	vg_free(path);
+	return rc;
+}
+
+void vg_daemon_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
