@@ -5,8 +5,8 @@
  *   rt_bench burst DIR COUNT          create COUNT files in DIR as fast as possible
  *
  * Standard input is the output of the program under test: Vigie's JSON
- * events (vigie-agent --local-events -) or one path per line (inotifywait
- * -m --format '%w%f'). A reader thread timestamps each line as it arrives
+ * events (vigie-agent --local-events -), alerts (tail -F alerts.json) or
+ * one path per line (inotifywait -m --format '%w%f'). A reader thread timestamps each line as it arrives
  * and matches it to a created file by path; the writer records when each
  * file was closed. Before measuring, a probe file is written until the tool
  * reports it, so setup time is never counted.
@@ -45,15 +45,11 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The file index in a reported line ("DIR/fN" inside JSON or alone), or -1
- * for the probe, -2 for anything else. */
-static long parse_line(const struct bench *b, const char *line)
+/* The file index of one "DIR/fN" occurrence at p, -1 for the probe, -2 for
+ * anything else. */
+static long parse_at(const struct bench *b, const char *p)
 {
-	size_t dl = strlen(b->dir);
-	const char *p = strstr(line, b->dir);
-	if (p == NULL || p[dl] != '/')
-		return -2;
-	p += dl + 1;
+	p += strlen(b->dir) + 1;
 	if (strncmp(p, "probe", 5) == 0)
 		return -1;
 	if (*p != 'f')
@@ -65,6 +61,23 @@ static long parse_line(const struct bench *b, const char *line)
 	return i < b->count ? (long)i : -2;
 }
 
+/* The file index in a reported line ("DIR/fN" alone, or as a JSON string
+ * anywhere in an event or an alert), or -1 for the probe, -2 for anything
+ * else. An alert names the file in full_log first ("File 'DIR/fN' added"),
+ * so every occurrence is tried. */
+static long parse_line(const struct bench *b, const char *line)
+{
+	size_t dl = strlen(b->dir);
+	for (const char *p = strstr(line, b->dir); p != NULL; p = strstr(p + 1, b->dir)) {
+		if (p[dl] != '/')
+			continue;
+		long i = parse_at(b, p);
+		if (i != -2)
+			return i;
+	}
+	return -2;
+}
+
 static void *reader(void *arg)
 {
 	struct bench *b = arg;
@@ -73,8 +86,9 @@ static void *reader(void *arg)
 
 	while (getline(&line, &cap, stdin) > 0) {
 		double t = now_s();
-		/* only creations count: a JSON event must say "added" */
-		if (line[0] == '{' && strstr(line, "\"type\":\"added\"") == NULL)
+		/* only creations count: a JSON event or alert must say "added" */
+		if (line[0] == '{' && strstr(line, "\"type\":\"added\"") == NULL &&
+		    strstr(line, "\"event\":\"added\"") == NULL)
 			continue;
 		long i = parse_line(b, line);
 		pthread_mutex_lock(&b->lock);
