@@ -1,0 +1,579 @@
+/* Unit tests for src/manager/store.c: the SQLite alert store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/mem.h"
+#include "manager/store.h"
+
+#define GROUPS_554 "ossec,syscheck,syscheck_entry_added,syscheck_file,pci_dss_11.5,gpg13_4.11,"
+
+struct fixture {
+	char dir[64];
+	char db[128];
+	struct store *w;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = vg_xcalloc(1, sizeof(*f));
+	struct vg_err err = VG_ERR_INIT;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vg-store-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/alerts.db", f->dir);
+	if (store_open(f->db, &f->w, &err) != 0) {
+		fprintf(stderr, "store_open: %s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+	char p[160];
+	store_close(f->w);
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", f->db, sfx[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/ro", f->dir);
+	rmdir(p);
+	rmdir(f->dir);
+	vg_free(f);
+	return 0;
+}
+
+/* A distinctive alert number i; strings live in the caller's buffers. */
+struct alert_buf {
+	char id[32];
+	char path[64];
+	char md5[33];
+	char sha1[41];
+	char sha256[65];
+	char json[128];
+	struct store_alert a;
+};
+
+static void make_alert(struct alert_buf *b, int i, int64_t time_ms)
+{
+	snprintf(b->id, sizeof(b->id), "%lld.%d", (long long)(time_ms / 1000), 1000 + i);
+	snprintf(b->path, sizeof(b->path), "/srv/%s/file%d", i % 2 ? "odd" : "even", i);
+	snprintf(b->md5, sizeof(b->md5), "%032x", i);
+	snprintf(b->sha1, sizeof(b->sha1), "%040x", i + 100000);
+	snprintf(b->sha256, sizeof(b->sha256), "%064x", i + 200000);
+	snprintf(b->json, sizeof(b->json), "{\"id\":\"%s\",\"n\":%d}", b->id, i);
+	b->a = (struct store_alert){
+	    .id = b->id,
+	    .time_ms = time_ms,
+	    .rule_id = i % 3 == 0 ? 554 : 550,
+	    .level = (unsigned)(3 + i % 5),
+	    .agent_id = i % 4 == 0 ? "000" : "001",
+	    .agent_name = "host",
+	    .decoder = "syscheck_new_entry",
+	    .location = "syscheck",
+	    .description = i % 3 == 0 ? "File added to the system." : "Integrity checksum changed.",
+	    .path = b->path,
+	    .md5 = b->md5,
+	    .sha1 = b->sha1,
+	    .sha256 = b->sha256,
+	    .groups = i % 2 ? GROUPS_554 : "ossec,syscheck,",
+	    .json = b->json,
+	};
+}
+
+static void add_ok(struct store *w, const struct store_alert *a, bool expect_added)
+{
+	struct vg_err err = VG_ERR_INIT;
+	bool added = !expect_added;
+	if (store_add(w, a, &added, &err) != 0)
+		fail_msg("store_add: %s", err.msg);
+	assert_int_equal(added, expect_added);
+}
+
+/* Add n alerts numbered from first, one per second from t0, and commit. */
+static void add_batch(struct store *w, int first, int n, int64_t t0, uint64_t seq)
+{
+	struct vg_err err = VG_ERR_INIT;
+	struct alert_buf b;
+	assert_int_equal(store_begin(w, &err), 0);
+	for (int i = first; i < first + n; i++) {
+		make_alert(&b, i, t0 + (int64_t)i * 1000);
+		add_ok(w, &b.a, true);
+	}
+	if (store_commit(w, seq, "json=1;log=2", &err) != 0)
+		fail_msg("store_commit: %s", err.msg);
+}
+
+static struct store_reader *reader_ok(const char *path)
+{
+	struct store_reader *r = NULL;
+	struct vg_err err = VG_ERR_INIT;
+	if (store_reader_open(path, &r, &err) != 0)
+		fail_msg("store_reader_open: %s", err.msg);
+	return r;
+}
+
+static uint64_t count_ok(struct store_reader *r, const struct store_filter *f)
+{
+	struct vg_err err = VG_ERR_INIT;
+	uint64_t n = 0;
+	if (store_count(r, f, &n, &err) != 0)
+		fail_msg("store_count: %s", err.msg);
+	return n;
+}
+
+/* Collects ids and times of the rows a query hands out. */
+struct rows {
+	size_t n;
+	char id[64][32];
+	int64_t time[64];
+	char path[64][64];
+};
+
+static int collect(void *ctx, const struct store_alert *a)
+{
+	struct rows *r = ctx;
+	if (r->n < 64) {
+		snprintf(r->id[r->n], sizeof(r->id[0]), "%s", a->id);
+		snprintf(r->path[r->n], sizeof(r->path[0]), "%s", a->path ? a->path : "");
+		r->time[r->n] = a->time_ms;
+	}
+	r->n++;
+	return 0;
+}
+
+static void query_ok(struct store_reader *r, const struct store_filter *f, struct rows *out,
+		     struct store_cursor *next)
+{
+	struct vg_err err = VG_ERR_INIT;
+	memset(out, 0, sizeof(*out));
+	if (store_query(r, f, collect, out, next, &err) != 0)
+		fail_msg("store_query: %s", err.msg);
+}
+
+static void test_store__batch_and_checkpoint_commit_together(void **state)
+{
+	struct fixture *f = *state;
+	struct store_filter all = STORE_FILTER_INIT;
+	struct vg_err err = VG_ERR_INIT;
+	struct alert_buf b;
+	uint64_t seq = 99;
+	char *pos = NULL;
+
+	/* a new store: checkpoint 0, "" */
+	assert_int_equal(store_checkpoint(f->w, &seq, &pos, &err), 0);
+	assert_int_equal(seq, 0);
+	assert_string_equal(pos, "");
+	vg_free(pos);
+
+	add_batch(f->w, 0, 3, 1700000000000, 42);
+	/* a batch rolled back leaves neither its alerts nor its checkpoint */
+	assert_int_equal(store_begin(f->w, &err), 0);
+	make_alert(&b, 10, 1700000100000);
+	add_ok(f->w, &b.a, true);
+	store_rollback(f->w);
+	/* a failing commit rolls back too: an alert without json */
+	assert_int_equal(store_begin(f->w, &err), 0);
+	make_alert(&b, 11, 1700000100000);
+	add_ok(f->w, &b.a, true);
+	b.a.json = NULL;
+	assert_int_equal(store_add(f->w, &b.a, NULL, &err), VG_EINTERNAL);
+	store_rollback(f->w);
+
+	store_close(f->w);
+	assert_int_equal(store_open(f->db, &f->w, &err), 0);
+	assert_int_equal(store_checkpoint(f->w, &seq, &pos, &err), 0);
+	assert_int_equal(seq, 42);
+	assert_string_equal(pos, "json=1;log=2");
+	vg_free(pos);
+	struct store_reader *r = reader_ok(f->db);
+	assert_int_equal(count_ok(r, &all), 3);
+	store_reader_close(r);
+}
+
+static void test_store__duplicate_alert_id_is_ignored(void **state)
+{
+	struct fixture *f = *state;
+	struct store_filter all = STORE_FILTER_INIT;
+	struct vg_err err = VG_ERR_INIT;
+	struct alert_buf b;
+
+	add_batch(f->w, 0, 2, 1700000000000, 1);
+	/* the replay after a crash: same ids, other contents */
+	assert_int_equal(store_begin(f->w, &err), 0);
+	make_alert(&b, 1, 1700000001000);
+	b.a.description = "changed";
+	b.a.groups = "replayed,";
+	add_ok(f->w, &b.a, false);
+	make_alert(&b, 2, 1700000002000);
+	add_ok(f->w, &b.a, true);
+	assert_int_equal(store_commit(f->w, 2, NULL, &err), 0);
+
+	struct store_reader *r = reader_ok(f->db);
+	assert_int_equal(count_ok(r, &all), 3);
+	struct store_filter g = STORE_FILTER_INIT;
+	g.group = "replayed";
+	assert_int_equal(count_ok(r, &g), 0);
+	struct store_filter t = STORE_FILTER_INIT;
+	t.text = "changed";
+	assert_int_equal(count_ok(r, &t), 2); /* "Integrity checksum changed." x2 */
+	store_reader_close(r);
+}
+
+static void test_store__each_filter_selects_its_rows(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t t0 = 1700000000000;
+	add_batch(f->w, 0, 24, t0, 24);
+	struct store_reader *r = reader_ok(f->db);
+	struct store_filter fl = STORE_FILTER_INIT;
+	struct alert_buf b;
+	struct rows rows;
+
+	assert_int_equal(count_ok(r, &fl), 24);
+	fl.since_ms = t0 + 5000;
+	fl.until_ms = t0 + 10000;
+	assert_int_equal(count_ok(r, &fl), 5); /* 5..9 */
+	query_ok(r, &fl, &rows, NULL);
+	assert_int_equal(rows.n, 5);
+	assert_int_equal(rows.time[0], t0 + 9000); /* newest first */
+
+	fl = (struct store_filter)STORE_FILTER_INIT;
+	fl.rule_id = 554;
+	assert_int_equal(count_ok(r, &fl), 8); /* i % 3 == 0 */
+	fl = (struct store_filter)STORE_FILTER_INIT;
+	fl.min_level = 7;
+	assert_int_equal(count_ok(r, &fl), 4); /* 3 + i % 5 >= 7: i % 5 == 4 */
+	fl = (struct store_filter)STORE_FILTER_INIT;
+	fl.agent_id = "000";
+	assert_int_equal(count_ok(r, &fl), 6);
+	fl = (struct store_filter)STORE_FILTER_INIT;
+	fl.group = "pci_dss_11.5";
+	assert_int_equal(count_ok(r, &fl), 12);
+	fl.group = "syscheck";
+	assert_int_equal(count_ok(r, &fl), 24);
+	fl.group = "sys"; /* whole group names only */
+	assert_int_equal(count_ok(r, &fl), 0);
+
+	fl = (struct store_filter)STORE_FILTER_INIT;
+	fl.path_prefix = "/srv/odd/";
+	assert_int_equal(count_ok(r, &fl), 12);
+	fl.path_prefix = "/srv/even/file1"; /* file10, file12... file22 */
+	assert_int_equal(count_ok(r, &fl), 5);
+	fl.path_prefix = "/srv/%"; /* no LIKE wildcard */
+	assert_int_equal(count_ok(r, &fl), 0);
+
+	make_alert(&b, 7, 0);
+	fl = (struct store_filter)STORE_FILTER_INIT;
+	fl.hash = b.md5;
+	query_ok(r, &fl, &rows, NULL);
+	assert_int_equal(rows.n, 1);
+	assert_string_equal(rows.path[0], "/srv/odd/file7");
+	fl.hash = b.sha1;
+	assert_int_equal(count_ok(r, &fl), 1);
+	char upper[65];
+	for (size_t i = 0; i < sizeof(upper); i++)
+		upper[i] = (char)(b.sha256[i] >= 'a' ? b.sha256[i] - 32 : b.sha256[i]);
+	fl.hash = upper; /* case does not matter */
+	assert_int_equal(count_ok(r, &fl), 1);
+	struct vg_err err = VG_ERR_INIT;
+	uint64_t n = 0;
+	fl.hash = "abc";
+	assert_int_equal(store_count(r, &fl, &n, &err), VG_EPARSE);
+
+	fl = (struct store_filter)STORE_FILTER_INIT;
+	fl.text = "FILE ADDED";
+	assert_int_equal(count_ok(r, &fl), 8);
+	fl.text = "100%";
+	assert_int_equal(count_ok(r, &fl), 0);
+
+	/* combined */
+	fl = (struct store_filter)STORE_FILTER_INIT;
+	fl.rule_id = 554;
+	fl.agent_id = "000";
+	fl.group = "ossec";
+	assert_int_equal(count_ok(r, &fl), 2); /* i % 12 == 0: 0, 12 */
+	store_reader_close(r);
+}
+
+/* i of an id made by make_alert ("<epoch>.<1000 + i>"). */
+static int alert_no(const char *id)
+{
+	const char *dot = strchr(id, '.');
+	assert_non_null(dot);
+	return (int)strtol(dot + 1, NULL, 10) - 1000;
+}
+
+static void test_store__paging_walks_every_row_once_newest_first(void **state)
+{
+	struct fixture *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	struct alert_buf b;
+
+	/* 25 alerts, several in the same millisecond */
+	assert_int_equal(store_begin(f->w, &err), 0);
+	for (int i = 0; i < 25; i++) {
+		make_alert(&b, i, 1700000000000 + (i / 3) * 1000);
+		add_ok(f->w, &b.a, true);
+	}
+	assert_int_equal(store_commit(f->w, 25, "", &err), 0);
+
+	struct store_reader *r = reader_ok(f->db);
+	struct store_filter fl = STORE_FILTER_INIT;
+	struct store_cursor next;
+	struct rows page;
+	char seen[25] = {0};
+	size_t total = 0;
+	int64_t last_time = INT64_MAX;
+	fl.limit = 10;
+	for (int p = 0; p < 4; p++) {
+		query_ok(r, &fl, &page, &next);
+		for (size_t i = 0; i < page.n; i++) {
+			int n = alert_no(page.id[i]);
+			assert_true(n >= 0 && n < 25);
+			assert_int_equal(seen[n], 0);
+			seen[n] = 1;
+			assert_true(page.time[i] <= last_time);
+			last_time = page.time[i];
+		}
+		total += page.n;
+		if (page.n == 0)
+			break;
+		fl.after = next;
+	}
+	assert_int_equal(total, 25);
+	store_reader_close(r);
+}
+
+static void test_store__prune_deletes_old_alerts_and_their_groups(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t t0 = 1700000000000;
+	struct vg_err err = VG_ERR_INIT;
+	uint64_t deleted = 0;
+
+	add_batch(f->w, 0, 10, t0, 10);
+	assert_int_equal(store_prune(f->w, t0 + 4000, &deleted, &err), 0);
+	assert_int_equal(deleted, 4);
+	struct store_reader *r = reader_ok(f->db);
+	struct store_filter fl = STORE_FILTER_INIT;
+	assert_int_equal(count_ok(r, &fl), 6);
+	fl.group = "ossec";
+	assert_int_equal(count_ok(r, &fl), 6);
+	fl.group = "pci_dss_11.5"; /* odd ones of 4..9 */
+	assert_int_equal(count_ok(r, &fl), 3);
+	store_reader_close(r);
+	/* nothing left to prune: 0, not an error */
+	assert_int_equal(store_prune(f->w, t0 + 4000, &deleted, &err), 0);
+	assert_int_equal(deleted, 0);
+	/* not inside a batch */
+	assert_int_equal(store_begin(f->w, &err), 0);
+	assert_int_equal(store_prune(f->w, t0, &deleted, &err), VG_EINTERNAL);
+	store_rollback(f->w);
+}
+
+static void test_store__reader_sees_committed_batches_only(void **state)
+{
+	struct fixture *f = *state;
+	struct store_reader *r = reader_ok(f->db);
+	struct store_filter all = STORE_FILTER_INIT;
+	struct vg_err err = VG_ERR_INIT;
+	struct alert_buf b;
+	char *json = NULL;
+
+	assert_int_equal(count_ok(r, &all), 0);
+	assert_int_equal(store_begin(f->w, &err), 0);
+	make_alert(&b, 1, 1700000000000);
+	add_ok(f->w, &b.a, true);
+	assert_int_equal(count_ok(r, &all), 0);
+	assert_int_equal(store_get(r, b.id, &json, &err), VG_ENOTFOUND);
+	assert_int_equal(store_commit(f->w, 1, NULL, &err), 0);
+	assert_int_equal(count_ok(r, &all), 1);
+	vg_err_clear(&err);
+	assert_int_equal(store_get(r, b.id, &json, &err), 0);
+	assert_string_equal(json, b.json);
+	vg_free(json);
+	store_reader_close(r);
+}
+
+static void test_store__alert_from_pipeline_records(void **state)
+{
+	(void)state;
+	struct an_rule_info rule = {
+	    .id = 554, .level = 5, .description = "File added", .groups = GROUPS_554};
+	struct an_event ev = {.time_ms = 1704891124611,
+			      .agent_id = "000",
+			      .agent_name = "h",
+			      .location = "syscheck",
+			      .decoder = "syscheck_new_entry"};
+	struct store_alert a;
+
+	ev.syscheck = json_pack("{s:s, s:s, s:s, s:s}", "path", "/root/TestEICAR.txt", "md5_after",
+				"69630e4574ec6798239b091cda43dca0", "sha1_after",
+				"cf8bd9dfddff007f75adf4c2be48005cea317c62", "sha256_after",
+				"131f95c51cc819465fa1797f6ccacf9d494aaaff46fa3eac73ae63ffbdfd8267");
+	store_alert_from(&a, "1.2", "{}", 2, &ev, &rule);
+	assert_string_equal(a.path, "/root/TestEICAR.txt");
+	assert_string_equal(a.sha256 + 60, "8267");
+	assert_int_equal(a.rule_id, 554);
+	assert_int_equal(a.time_ms, 1704891124611);
+	assert_string_equal(a.groups, GROUPS_554);
+	json_decref(ev.syscheck);
+
+	ev.syscheck = NULL;
+	ev.data = json_pack("{s:{s:{s:s, s:s, s:s}}}", "virustotal", "source", "file", "/tmp/x",
+			    "md5", "69630e4574ec6798239b091cda43dca0", "sha1",
+			    "cf8bd9dfddff007f75adf4c2be48005cea317c62");
+	store_alert_from(&a, "1.3", "{}", 2, &ev, &rule);
+	assert_string_equal(a.path, "/tmp/x");
+	assert_string_equal(a.md5, "69630e4574ec6798239b091cda43dca0");
+	assert_null(a.sha256);
+	json_decref(ev.data);
+}
+
+static void test_store__bad_paths_give_clear_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct store_reader *r = NULL;
+	struct vg_err err = VG_ERR_INIT;
+	char p[160];
+
+	snprintf(p, sizeof(p), "%s/nodir/alerts.db", f->dir);
+	assert_int_equal(store_open(p, &s, &err), VG_ENOTFOUND);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "nodir"));
+	snprintf(p, sizeof(p), "%s/none.db", f->dir);
+	vg_err_clear(&err);
+	assert_int_equal(store_reader_open(p, &r, &err), VG_ENOTFOUND);
+	assert_null(r);
+	/* a file that is no SQLite database */
+	FILE *fp = fopen(p, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < 100; i++)
+		fputs("{\"not\":\"a database\"}\n", fp);
+	fclose(fp);
+	vg_err_clear(&err);
+	assert_int_equal(store_open(p, &s, &err), VG_EPARSE);
+	assert_non_null(strstr(err.msg, "none.db"));
+	unlink(p);
+}
+
+/* Root ignores file modes: a read-only tmpfs in a private mount namespace. */
+static void test_store__read_only_file_system_is_eperm(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct vg_err err = VG_ERR_INIT;
+	char mnt[128], p[160];
+
+	snprintf(mnt, sizeof(mnt), "%s/ro", f->dir);
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		print_message("skipped: needs root and mount namespaces\n");
+		skip();
+	}
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	if (mount("tmpfs", mnt, "tmpfs", MS_RDONLY, "size=64k") != 0) {
+		print_message("skipped: cannot mount tmpfs\n");
+		skip();
+	}
+	snprintf(p, sizeof(p), "%s/alerts.db", mnt);
+	assert_int_equal(store_open(p, &s, &err), VG_EPERM);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, p));
+	umount(mnt);
+}
+
+/* Alerts/s with every index; prints, asserts nothing about time. */
+static void test_store__measure_insert_rate(void **state)
+{
+	struct fixture *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	char json[1200];
+	char id[32], path[64], md5[33], sha1[41], sha256[65];
+	struct timespec a, b;
+	const int batches = 20;
+
+	memset(json, 'j', sizeof(json) - 1);
+	json[sizeof(json) - 1] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int k = 0; k < batches; k++) {
+		assert_int_equal(store_begin(f->w, &err), 0);
+		for (int i = 0; i < 1000; i++) {
+			int n = k * 1000 + i;
+			snprintf(id, sizeof(id), "%d.%d", 1700000000 + n / 10, n * 1071);
+			snprintf(path, sizeof(path), "/home/user%d/dir%d/file%d.bin", n % 50,
+				 n % 997, n);
+			snprintf(md5, sizeof(md5), "%08x%024x", (unsigned)(n * 2654435761u), n);
+			snprintf(sha1, sizeof(sha1), "%08x%032x", (unsigned)(n * 2246822519u), n);
+			snprintf(sha256, sizeof(sha256), "%08x%056x", (unsigned)(n * 3266489917u),
+				 n);
+			struct store_alert al = {.id = id,
+						 .time_ms = 1700000000000 + n,
+						 .rule_id = 554,
+						 .level = 5,
+						 .agent_id = "000",
+						 .agent_name = "host",
+						 .decoder = "syscheck_new_entry",
+						 .location = "syscheck",
+						 .description = "File added to the system.",
+						 .path = path,
+						 .md5 = md5,
+						 .sha1 = sha1,
+						 .sha256 = sha256,
+						 .groups = GROUPS_554,
+						 .json = json,
+						 .json_len = sizeof(json) - 1};
+			assert_int_equal(store_add(f->w, &al, NULL, &err), 0);
+		}
+		assert_int_equal(store_commit(f->w, (uint64_t)k + 1, "pos", &err), 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	print_message("store: %.0f alerts/s (batches of 1000, 1.2 KB json, 6 groups, all "
+		      "indexes)\n",
+		      batches * 1000 / s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_store__batch_and_checkpoint_commit_together, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__duplicate_alert_id_is_ignored, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__each_filter_selects_its_rows, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__paging_walks_every_row_once_newest_first,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store__prune_deletes_old_alerts_and_their_groups,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store__reader_sees_committed_batches_only, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__alert_from_pipeline_records, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__bad_paths_give_clear_errors, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__read_only_file_system_is_eperm, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__measure_insert_rate, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
