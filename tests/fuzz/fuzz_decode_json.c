@@ -1,0 +1,91 @@
+/*
+ * fuzz_decode_json.c - libFuzzer target: Wazuh's JSON_Decoder and the
+ * decoder dispatcher on arbitrary bytes (VirusTotal answers, active-response
+ * logs and any JSON line are untrusted input). Any crash, leak or sanitizer
+ * report is a bug: bad input must give VG_EPARSE or VG_ETOOBIG with a
+ * message. The first byte picks the location the dispatcher sees, so the
+ * syscheck path is reached too; on success every field is walked and the
+ * "data" object dumped, so a result jansson cannot serialise shows up.
+ *
+ * Not built by CMake. Build and run from the source tree:
+ *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+ *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_decode_json.c \
+ *     src/manager/decode.c src/manager/decode_json.c \
+ *     src/manager/decode_syscheck.c src/manager/fields.c src/lib/json.c \
+ *     src/lib/buf.c src/lib/str.c src/lib/mem.c src/lib/err.c \
+ *     $(pkg-config --libs jansson libcrypto) -lm -o fuzz_decode_json
+ *   TZ=UTC ./fuzz_decode_json -max_len=65536 corpus/
+ * Seed corpus: the lines of tests/unit/manager/test_decode.c and
+ * test_decode_json.c.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manager/decode.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void walk_fields(const struct an_fields *f)
+{
+	const char *n, *v;
+	size_t total = 0;
+
+	for (size_t i = 0; an_fields_at(f, i, &n, &v) == 0; i++)
+		total += strlen(n) + strlen(v);
+	if (total > 64u * 1024u * 1024u)
+		abort();
+}
+
+static void dump(const json_t *j)
+{
+	char *s;
+
+	if (j == NULL)
+		return;
+	if ((s = json_dumps(j, JSON_COMPACT)) == NULL)
+		abort();
+	free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const locations[] = {"syscheck", "virustotal", "app"};
+	struct an_fields *f = an_fields_new();
+	struct vg_err err = VG_ERR_INIT;
+	json_t *obj = NULL;
+	int rc;
+
+	/* The JSON decoder alone. */
+	rc = an_json_decode((const char *)data, size, f, &obj, &err);
+	if (rc != 0 && (obj != NULL || err.msg[0] == '\0'))
+		abort();
+	walk_fields(f);
+	dump(obj);
+	json_decref(obj);
+	an_fields_free(f);
+
+	/* The dispatcher. */
+	if (size == 0)
+		return 0;
+	struct an_source src = {"001", "fuzz", NULL, locations[data[0] % 3]};
+	struct an_decoded *d = NULL;
+	vg_err_clear(&err);
+	rc = an_decode(&src, (const char *)data + 1, size - 1, 0, &d, &err);
+	if (rc != 0) {
+		if (d != NULL || err.msg[0] == '\0' || (rc != VG_EPARSE && rc != VG_ETOOBIG))
+			abort();
+		return 0;
+	}
+	const struct an_event *ev = an_decoded_event(d);
+	if (ev->fields == NULL || ev->location == NULL)
+		abort();
+	walk_fields(ev->fields);
+	if (ev->full_log != NULL && strlen(ev->full_log) > 3u * AN_DECODE_MAX_LINE)
+		abort();
+	dump(ev->data);
+	dump(ev->syscheck);
+	an_decoded_free(d);
+	return 0;
+}
