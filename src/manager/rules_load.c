@@ -741,7 +741,8 @@ static void ld_resolve_mitre(struct ld *ld, struct rules_rule *r)
 	r->info.mitre_tactics = r->mitre_tactics;
 }
 
-/* Place r in the set: a new id, or overwrite="yes" of an existing one. */
+/* Place r in the set: a new id, or overwrite="yes" of an existing one.
+ * r is transferred: freed on failure. */
 static int ld_add_rule(struct ld *ld, struct rules_rule *r, bool overwrite,
 		       const struct vg_conf_node *rn, struct vg_err *err)
 {
@@ -750,10 +751,12 @@ static int ld_add_rule(struct ld *ld, struct rules_rule *r, bool overwrite,
 
 	if (at >= 0 && !overwrite) {
 		const struct rules_rule *o = set->rules[at];
-		return vg_conf_error(rn, err,
-				     "rule %u: duplicated id (first defined at %s:%ld); use "
-				     "overwrite=\"yes\" to replace it",
-				     r->id, o->file, o->line);
+		int rc = vg_conf_error(rn, err,
+				       "rule %u: duplicated id (first defined at %s:%ld); use "
+				       "overwrite=\"yes\" to replace it",
+				       r->id, o->file, o->line);
+		ld_rule_free(r);
+		return rc;
 	}
 	if (at >= 0) {
 		/* Wazuh keeps the overwritten rule's place in the tree: its parents. */
@@ -770,8 +773,10 @@ static int ld_add_rule(struct ld *ld, struct rules_rule *r, bool overwrite,
 		set->rules[at] = r; /* transferred */
 		return 0;
 	}
-	if (set->n >= RULES_MAX_RULES)
+	if (set->n >= RULES_MAX_RULES) {
+		ld_rule_free(r);
 		return vg_conf_error(rn, err, "more than %d rules", RULES_MAX_RULES);
+	}
 	set->rules = vg_xreallocarray(set->rules, set->n + 1, sizeof(*set->rules));
 	set->rules[set->n] = r; /* transferred */
 	unsigned id = r->id;
