@@ -120,6 +120,8 @@ struct conf_load {
 	const char *name;
 	const struct vg_conf_section *sections;
 	size_t nsections;
+	vg_conf_section_fn root_fn; /* vg_conf_load_elements: gets the wrapper root */
+	void *root_ctx;
 	bool warned[VG_ARRAY_LEN(conf_wazuh_sections)];
 };
 
@@ -597,13 +599,11 @@ static int conf_xml_error(const struct conf_xml_first *first, const char *name, 
 			  first->msg);
 }
 
-int vg_conf_load_buffer(const char *name, const char *data, size_t len,
-			const struct vg_conf_section *sections, size_t nsections,
-			struct vg_err *err)
+static int conf_load_doc(struct conf_load *ld, const char *data, size_t len, struct vg_err *err)
 {
+	const char *name = ld->name;
 	struct vg_buf wrapped =
 	    VG_BUF_INIT(VG_CONF_MAX_SIZE + sizeof(conf_open) + sizeof(conf_close));
-	struct conf_load ld = {.name = name, .sections = sections, .nsections = nsections};
 	struct conf_xml_first first = {0};
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
@@ -638,8 +638,10 @@ int vg_conf_load_buffer(const char *name, const char *data, size_t len,
 	}
 	xmlNode *root = xmlDocGetRootElement(doc);
 	rc = conf_prepare(root, err);
-	if (rc == 0)
-		rc = conf_walk_root(&ld, root, err);
+	if (rc == 0 && ld->root_fn != NULL)
+		rc = ld->root_fn(ld->root_ctx, conf_node(root), err);
+	else if (rc == 0)
+		rc = conf_walk_root(ld, root, err);
 out:
 	if (doc != NULL) {
 		conf_release(xmlDocGetRootElement(doc));
@@ -648,6 +650,34 @@ out:
 	if (ctxt != NULL)
 		xmlFreeParserCtxt(ctxt);
 	vg_buf_free(&wrapped);
+	return rc;
+}
+
+int vg_conf_load_buffer(const char *name, const char *data, size_t len,
+			const struct vg_conf_section *sections, size_t nsections,
+			struct vg_err *err)
+{
+	struct conf_load ld = {.name = name, .sections = sections, .nsections = nsections};
+
+	return conf_load_doc(&ld, data, len, err);
+}
+
+int vg_conf_load_elements_buffer(const char *name, const char *data, size_t len,
+				 vg_conf_section_fn fn, void *ctx, struct vg_err *err)
+{
+	struct conf_load ld = {.name = name, .root_fn = fn, .root_ctx = ctx};
+
+	return conf_load_doc(&ld, data, len, err);
+}
+
+int vg_conf_load_elements(const char *path, vg_conf_section_fn fn, void *ctx, struct vg_err *err)
+{
+	struct vg_buf b = VG_BUF_INIT(VG_CONF_MAX_SIZE);
+
+	int rc = vg_fs_read_file(path, "", &b, err);
+	if (rc == 0)
+		rc = vg_conf_load_elements_buffer(path, vg_buf_cstr(&b), b.len, fn, ctx, err);
+	vg_buf_free(&b);
 	return rc;
 }
 

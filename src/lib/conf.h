@@ -55,6 +55,20 @@ int vg_conf_load_buffer(const char *name, const char *data, size_t len,
 			struct vg_err *err) VG_MUST_CHECK;
 
 /*
+ * Load a file that is not an ossec.conf: any number of top-level elements
+ * (a Wazuh rule file has several <group> roots and <var> definitions). The
+ * same parser, limits and hostile-input checks as vg_conf_load; fn is called
+ * once with a synthetic root node whose element children are the file's
+ * top-level elements (text between them is not checked). Lines are the
+ * file's lines.
+ */
+int vg_conf_load_elements(const char *path, vg_conf_section_fn fn, void *ctx,
+			  struct vg_err *err) VG_MUST_CHECK;
+int vg_conf_load_elements_buffer(const char *name, const char *data, size_t len,
+				 vg_conf_section_fn fn, void *ctx,
+				 struct vg_err *err) VG_MUST_CHECK;
+
+/*
  * Node accessors. Strings are borrowed for the duration of the handler: they
  * live in the parsed document, which is freed when vg_conf_load returns.
  */

@@ -8,8 +8,8 @@
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags libxml-2.0 jansson) tests/fuzz/fuzz_rules.c \
  *     src/manager/rules_load.c src/manager/rules_match.c src/manager/mitre.c \
- *     src/manager/ruleset_conf.c src/manager/fields.c src/lib/*.c \
- *     $(pkg-config --libs libxml-2.0 jansson) -lpcre2-8 -lpthread -o fuzz_rules
+ *     src/manager/ruleset_conf.c src/manager/fields.c $(find src/lib -name '*.c') \
+ *     $(pkg-config --libs libxml-2.0 jansson) -lpcre2-8 -lcrypto -lpthread -o fuzz_rules
  *   ./fuzz_rules -max_len=65536 corpus/   (seed corpus: tests/fixtures/rules/)
  */
 #include <stddef.h>
