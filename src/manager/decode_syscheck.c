@@ -172,6 +172,7 @@ struct slots {
 	const char *v[F_COUNT]; /* NULL = absent (Wazuh's NULL value) */
 	size_t len[F_COUNT];    /* strlen(v[i]) when v[i] is set */
 	char num[F_COUNT][24];  /* printed numbers the slots point at */
+	int64_t value[F_COUNT]; /* for integers and inodes: the number itself */
 	struct vg_buf chfields; /* changed_attributes joined with ',' */
 	struct vg_buf links;    /* hard_links as compact JSON */
 	struct vg_buf links_csv;
@@ -198,6 +199,8 @@ struct jv {
 	uint32_t child;   /* first member / item */
 	uint32_t next;    /* next sibling */
 	uint32_t key_len; /* member name length */
+	uint64_t key_tag; /* key_tag(key): one compare rejects nearly every other key */
+	uint64_t keys;    /* objects: bit key_bit(tag) of every member is set */
 	const char *key;  /* member name (NUL-terminated), NULL in arrays */
 	const char *str;  /* JV_STRING: value, NUL-terminated */
 	size_t len;       /* JV_STRING: length */
@@ -247,13 +250,40 @@ static uint32_t jv_new(struct jdoc *d, enum jv_type type)
 	return d->n++;
 }
 
+/* The length and first 7 bytes of a key in one word: equal tags mean equal
+ * keys up to 7 bytes long, and for longer ones a memcmp is nearly always a
+ * hit. */
+static uint64_t key_tag(const char *key, size_t len)
+{
+	uint64_t tag = 0;
+
+	memcpy(&tag, key, VG_MIN(len, 7));
+	return tag << 8 | (len & 0xff);
+}
+
+static bool key_equal(const struct jv *m, uint64_t tag, const char *key, size_t len)
+{
+	return m->key_tag == tag && m->key_len == len &&
+	       (len <= 7 || memcmp(m->key, key, len) == 0);
+}
+
+/* A one-hash Bloom filter of an object's keys: most lookups are for
+ * members the agent did not send, and this answers them without a scan. */
+static uint64_t key_bit(uint64_t tag)
+{
+	return (uint64_t)1 << ((tag * 0x9e3779b97f4a7c15ull) >> 58);
+}
+
 /* The member key of object obj, or NULL. */
 static const struct jv *jv_get(const struct jv *v, const struct jv *obj, const char *key)
 {
 	size_t len = strlen(key);
+	uint64_t tag = key_tag(key, len);
 
+	if ((obj->keys & key_bit(tag)) == 0)
+		return NULL;
 	for (uint32_t i = obj->child; i != 0; i = v[i].next)
-		if (v[i].key_len == len && v[i].key[0] == key[0] && memcmp(v[i].key, key, len) == 0)
+		if (key_equal(&v[i], tag, key, len))
 			return &v[i];
 	return NULL;
 }
@@ -431,7 +461,7 @@ static bool fp_key_unique(const struct jdoc *d, uint32_t obj, uint32_t i)
 	const struct jv *k = &d->v[i];
 
 	for (uint32_t j = d->v[obj].child; j != 0 && j != i; j = d->v[j].next)
-		if (d->v[j].key_len == k->key_len && memcmp(d->v[j].key, k->key, k->key_len) == 0)
+		if (key_equal(&d->v[j], k->key_tag, k->key, k->key_len))
 			return false;
 	return true;
 }
@@ -468,15 +498,19 @@ static int fp_container(struct parser *ps, uint32_t *out)
 		}
 		if (fp_value(ps, &item) != 0)
 			return -1;
-		ps->d->v[item].key = key;
-		ps->d->v[item].key_len = (uint32_t)key_len;
-		if (last == 0)
-			ps->d->v[self].child = item;
-		else
-			ps->d->v[last].next = item;
+		struct jv *m = &ps->d->v[item];
+		m->key = key;
+		m->key_len = (uint32_t)key_len;
+		m->key_tag = obj ? key_tag(key, key_len) : 0;
+		*(last ? &ps->d->v[last].next : &ps->d->v[self].child) = item;
 		last = item;
-		if (obj && !fp_key_unique(ps->d, self, item))
-			return -1;
+		if (obj) {
+			uint64_t bit = key_bit(m->key_tag);
+			/* a duplicate key is jansson's error; the filter spares the scan */
+			if ((ps->d->v[self].keys & bit) != 0 && !fp_key_unique(ps->d, self, item))
+				return -1;
+			ps->d->v[self].keys |= bit;
+		}
 		fp_ws(ps);
 		if (ps->p < ps->end && *ps->p == ',') {
 			ps->p++;
@@ -569,6 +603,8 @@ static uint32_t jv_from_json(struct jdoc *d, json_t *j)
 			item = jv_from_json(d, val);
 			d->v[item].key = key;
 			d->v[item].key_len = (uint32_t)strlen(key);
+			d->v[item].key_tag = key_tag(key, d->v[item].key_len);
+			d->v[self].keys |= key_bit(d->v[item].key_tag);
 			*(last ? &d->v[last].next : &d->v[self].child) = item;
 			last = item;
 		}
@@ -695,6 +731,7 @@ static int get_int(struct slots *s, enum slot f, const struct jv *obj, const cha
 		return vg_err_set(err, VG_EPARSE, "syscheck event: %s%s: negative (%" PRId64 ")",
 				  ctx, key, j->num);
 	set_slot(s, f, s->num[f], format_i64(s->num[f], j->num));
+	s->value[f] = j->num;
 	return 0;
 }
 
@@ -748,6 +785,7 @@ static int get_inode(struct slots *s, enum slot f, const struct jv *attrs, const
 		return vg_err_set(err, VG_EPARSE, "syscheck event: %sinode: not a decimal number",
 				  ctx);
 	set_slot(s, f, j->str, j->len);
+	s->value[f] = (int64_t)ino;
 	return 0;
 }
 
@@ -1127,19 +1165,13 @@ static char *put2(char *p, int n)
 
 /* strftime("%FT%T") of an epoch string in local time: Wazuh's
  * strftime(buf, 20, "%FT%T%z") whose %z never fits in 20 bytes. */
-static void put_mtime(json_t *o, const char *key, const char *epoch, int *bad)
+static void put_mtime(json_t *o, const char *key, int64_t t, int *bad)
 {
-	int64_t t;
 	char buf[32];
 	struct tm tm;
-	time_t tt;
+	time_t tt = (time_t)t;
 	size_t len;
 
-	if (vg_parse_i64(epoch, INT64_MIN, INT64_MAX, &t) != 0) {
-		*bad = 1;
-		return;
-	}
-	tt = (time_t)t;
 	if (localtime_r(&tt, &tm) == NULL) {
 		*bad = 1;
 		return;
@@ -1165,12 +1197,10 @@ static void put_mtime(json_t *o, const char *key, const char *epoch, int *bad)
 	put_strn(o, key, buf, len, bad);
 }
 
-static void put_inode(json_t *o, const char *key, const char *dec, int *bad)
+/* n: the inode checked at fetch time (0..INT64_MAX). */
+static void put_inode(json_t *o, const char *key, int64_t n, int *bad)
 {
-	uint64_t n;
-
-	if (vg_parse_u64(dec, INT64_MAX, &n) != 0 ||
-	    json_object_set_new_nocheck(o, key, json_integer((json_int_t)n)) != 0)
+	if (json_object_set_new_nocheck(o, key, json_integer((json_int_t)n)) != 0)
 		*bad = 1;
 }
 
@@ -1287,13 +1317,13 @@ static json_t *build_block(const struct slots *s, struct vg_err *err)
 	put_pair(o, s, F_UNAME, F_UNAME_BEFORE, "uname_before", "uname_after", &bad);
 	put_pair(o, s, F_GNAME, F_GNAME_BEFORE, "gname_before", "gname_after", &bad);
 	if (show_before(s, F_MTIME_BEFORE, F_MTIME))
-		put_mtime(o, "mtime_before", v[F_MTIME_BEFORE], &bad);
+		put_mtime(o, "mtime_before", s->value[F_MTIME_BEFORE], &bad);
 	if (is_set(s, F_MTIME))
-		put_mtime(o, "mtime_after", v[F_MTIME], &bad);
+		put_mtime(o, "mtime_after", s->value[F_MTIME], &bad);
 	if (show_before(s, F_INODE_BEFORE, F_INODE))
-		put_inode(o, "inode_before", v[F_INODE_BEFORE], &bad);
+		put_inode(o, "inode_before", s->value[F_INODE_BEFORE], &bad);
 	if (v[F_INODE] != NULL && strspn(v[F_INODE], "0") != strlen(v[F_INODE]))
-		put_inode(o, "inode_after", v[F_INODE], &bad); /* Wazuh: atoi(inode) != 0 */
+		put_inode(o, "inode_after", s->value[F_INODE], &bad); /* Wazuh: atoi(inode) != 0 */
 	put_lists(o, s, &bad);
 	put_slot(o, "event", s, F_EVENT_TYPE, &bad);
 	put_audit(o, s, &bad);

@@ -14,11 +14,17 @@
  * replaced by a longer one is appended and the old bytes stay unused until
  * the next clear; a shorter one is written in place.
  *
+ * A decoder adds a few dozen new names per event, each of which would scan
+ * every entry to find it is new; a 256-bit summary of the names' hashes
+ * (one bit per name, a Bloom filter with one hash) answers "surely absent"
+ * for most of them without the scan.
+ *
  * Invariant: names are unique; entries[0..count) are live and point inside
- * text[0..text_len).
+ * text[0..text_len); every live name's bit is set in seen.
  */
 #include "manager/fields.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -35,6 +41,7 @@ struct field {
 };
 
 struct an_fields {
+	uint64_t seen[4]; /* bit hash % 256 set for every live name */
 	struct field *entries;
 	size_t count;
 	size_t cap;
@@ -54,9 +61,16 @@ static uint32_t field_hash(const char *s, size_t len)
 	return h;
 }
 
+static bool seen_maybe(const struct an_fields *f, uint32_t hash)
+{
+	return (f->seen[(hash >> 6) & 3] >> (hash & 63) & 1) != 0;
+}
+
 static struct field *field_find(const struct an_fields *f, const char *name, size_t len,
 				uint32_t hash)
 {
+	if (!seen_maybe(f, hash))
+		return NULL;
 	for (size_t i = 0; i < f->count; i++) {
 		struct field *e = &f->entries[i];
 		if (e->hash == hash && e->name_len == len &&
@@ -77,6 +91,7 @@ void an_fields_clear(struct an_fields *f)
 		return;
 	f->count = 0;
 	f->text_len = 0;
+	memset(f->seen, 0, sizeof(f->seen));
 }
 
 void an_fields_free(struct an_fields *f)
@@ -167,6 +182,7 @@ int an_fields_addn(struct an_fields *f, const char *name, const char *value, siz
 	}
 	text_reserve(f, nlen + 1 + len + 1, &name, &value);
 	e = &f->entries[f->count++];
+	f->seen[(hash >> 6) & 3] |= (uint64_t)1 << (hash & 63);
 	e->hash = hash;
 	e->name_len = (uint32_t)nlen;
 	e->name = text_put(f, name, nlen);
