@@ -8,9 +8,23 @@
  * (lf->fields[FIM_*]); full_log, the "syscheck" object and the field map are
  * then all built from those slots, so the three can never disagree.
  *
- * Slots borrow strings from the parsed jansson tree or point at a small
- * per-slot buffer holding a printed number; nothing is allocated per field
- * until the final an_fields copy. Stateless: any thread may decode.
+ * Speed (issue 3 §5: the whole pipeline at 100,000 events/s on one core,
+ * about 3 µs of it for this decoder). Building a jansson tree of the line
+ * cost more than everything else together, so the line is read by a small
+ * strict parser into a flat array of nodes (struct jv) whose strings are
+ * decoded into one scratch arena. That parser accepts only a subset of
+ * JSON it can decode exactly as jansson would (objects of at most
+ * JV_MAX_MEMBERS members, nesting up to JV_MAX_DEPTH, integers of at most
+ * 18 digits, no surrogate \u escapes, no \u0000); on anything else it gives
+ * up and jansson parses the line instead, its tree converted to the same
+ * nodes. So every line is accepted or rejected exactly as jansson decides,
+ * with jansson's error text, and unusual lines just take the slow road.
+ * Slots borrow strings from the nodes or point at a small per-slot buffer
+ * holding a printed number; the outputs are written with plain appends (no
+ * printf on the hot path) and the "syscheck" object with jansson's
+ * *_nocheck setters, every string being valid UTF-8 already.
+ *
+ * Stateless: any thread may decode; all scratch memory is per call.
  */
 #include "manager/decode_syscheck.h"
 
@@ -21,6 +35,7 @@
 #include <time.h>
 
 #include "lib/buf.h"
+#include "lib/common.h"
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "lib/str.h"
@@ -33,6 +48,12 @@
 #define WZ_INFO_LINE 256
 #define WZ_PATH_MAX_SHOWN 756
 
+/* The fast parser's subset (past these, jansson parses the line). */
+#define JV_MAX_DEPTH 16
+#define JV_MAX_MEMBERS 32    /* duplicate keys are found by a linear scan */
+#define JV_MAX_DIGITS 18     /* always fits an int64_t */
+#define JV_INLINE_NODES 64   /* a modified event has about 50 values */
+#define JV_INLINE_ARENA 2048 /* and is about 1,100 bytes long */
 /* One slot per Wazuh field, in Wazuh's order (FIM_* in analysisd), then
  * Vigie's additions. The order is the fields' iteration order. */
 enum slot {
@@ -143,10 +164,15 @@ static const char *const slot_names[F_COUNT] = {
     [F_HASH_STATE_BEFORE] = "hash_state_before",
 };
 
+struct jv;
+
 /* The decoding state of one event: Wazuh's lf->fields[] values. */
 struct slots {
+	const struct jv *jv;    /* the parsed line's nodes (jv[0] is the root) */
 	const char *v[F_COUNT]; /* NULL = absent (Wazuh's NULL value) */
+	size_t len[F_COUNT];    /* strlen(v[i]) when v[i] is set */
 	char num[F_COUNT][24];  /* printed numbers the slots point at */
+	int64_t value[F_COUNT]; /* for integers and inodes: the number itself */
 	struct vg_buf chfields; /* changed_attributes joined with ',' */
 	struct vg_buf links;    /* hard_links as compact JSON */
 	struct vg_buf links_csv;
@@ -162,95 +188,564 @@ struct an_syscheck {
 	int64_t timestamp;
 };
 
+/* ---- The parsed line: a flat tree of nodes --------------------------------- */
+
+enum jv_type { JV_OBJECT, JV_ARRAY, JV_STRING, JV_INTEGER, JV_REAL, JV_TRUE, JV_FALSE, JV_NULL };
+
+/* One JSON value. Links are indexes into the node array; 0 means none, as
+ * node 0 is the root and never anyone's child or sibling. */
+struct jv {
+	enum jv_type type;
+	uint32_t child;   /* first member / item */
+	uint32_t next;    /* next sibling */
+	uint32_t key_len; /* member name length */
+	uint64_t key_tag; /* key_tag(key): one compare rejects nearly every other key */
+	uint64_t keys;    /* objects: bit key_bit(tag) of every member is set */
+	const char *key;  /* member name (NUL-terminated), NULL in arrays */
+	const char *str;  /* JV_STRING: value, NUL-terminated */
+	size_t len;       /* JV_STRING: length */
+	int64_t num;      /* JV_INTEGER */
+};
+
+/* The nodes and the decoded strings of one line. Small lines (nearly all)
+ * use the inline storage, so parsing allocates nothing. */
+struct jdoc {
+	struct jv *v;
+	uint32_t n, cap;
+	char *arena; /* decoded strings; never reallocated while parsing */
+	struct jv inline_nodes[JV_INLINE_NODES];
+	char inline_arena[JV_INLINE_ARENA];
+};
+
+static void jdoc_init(struct jdoc *d)
+{
+	d->v = d->inline_nodes;
+	d->n = 0;
+	d->cap = JV_INLINE_NODES;
+	d->arena = NULL;
+}
+
+static void jdoc_free(struct jdoc *d)
+{
+	if (d->v != d->inline_nodes)
+		vg_free(d->v);
+	if (d->arena != d->inline_arena)
+		vg_free(d->arena);
+	jdoc_init(d);
+}
+
+/* A new zeroed node; its index. The array may move: hold indexes, not
+ * pointers, across calls. */
+static uint32_t jv_new(struct jdoc *d, enum jv_type type)
+{
+	if (d->n == d->cap) {
+		struct jv *nv = vg_xreallocarray(NULL, (size_t)d->cap * 2, sizeof(*nv));
+		memcpy(nv, d->v, (size_t)d->n * sizeof(*nv));
+		if (d->v != d->inline_nodes)
+			vg_free(d->v);
+		d->v = nv;
+		d->cap *= 2;
+	}
+	d->v[d->n] = (struct jv){.type = type};
+	return d->n++;
+}
+
+/* The length and first 7 bytes of a key in one word: equal tags mean equal
+ * keys up to 7 bytes long, and for longer ones a memcmp is nearly always a
+ * hit. */
+static uint64_t key_tag(const char *key, size_t len)
+{
+	uint64_t tag = 0;
+
+	memcpy(&tag, key, VG_MIN(len, 7));
+	return tag << 8 | (len & 0xff);
+}
+
+static bool key_equal(const struct jv *m, uint64_t tag, const char *key, size_t len)
+{
+	return m->key_tag == tag && m->key_len == len &&
+	       (len <= 7 || memcmp(m->key, key, len) == 0);
+}
+
+/* A one-hash Bloom filter of an object's keys: most lookups are for
+ * members the agent did not send, and this answers them without a scan. */
+static uint64_t key_bit(uint64_t tag)
+{
+	return (uint64_t)1 << ((tag * 0x9e3779b97f4a7c15ull) >> 58);
+}
+
+/* The member key of object obj, or NULL. */
+static const struct jv *jv_get(const struct jv *v, const struct jv *obj, const char *key)
+{
+	size_t len = strlen(key);
+	uint64_t tag = key_tag(key, len);
+
+	if ((obj->keys & key_bit(tag)) == 0)
+		return NULL;
+	for (uint32_t i = obj->child; i != 0; i = v[i].next)
+		if (key_equal(&v[i], tag, key, len))
+			return &v[i];
+	return NULL;
+}
+
+/* ---- The fast parser -------------------------------------------------------- */
+
+/* Each function returns 0, or -1 when the input is outside the subset this
+ * parser decodes exactly (invalid JSON included): jansson then decides. */
+struct parser {
+	const char *p, *end;
+	struct jdoc *d;
+	size_t used; /* bytes of d->arena in use */
+	unsigned depth;
+};
+
+static int fp_value(struct parser *ps, uint32_t *out);
+
+static void fp_ws(struct parser *ps)
+{
+	while (ps->p < ps->end &&
+	       (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\t' || *ps->p == '\r'))
+		ps->p++;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* \uXXXX (ps->p on the 'u') as UTF-8 into dst; surrogates and U+0000 are
+ * left to jansson (pairs, and its own errors). Returns the bytes written. */
+static int fp_unicode(struct parser *ps, char *dst)
+{
+	unsigned cp = 0;
+
+	if (ps->end - ps->p < 5)
+		return -1;
+	for (int i = 1; i <= 4; i++) {
+		int h = hex_digit(ps->p[i]);
+		if (h < 0)
+			return -1;
+		cp = cp << 4 | (unsigned)h;
+	}
+	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	ps->p += 5;
+	if (cp < 0x80) {
+		dst[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		dst[0] = (char)(0xc0 | cp >> 6);
+		dst[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	dst[0] = (char)(0xe0 | cp >> 12);
+	dst[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	dst[2] = (char)(0x80 | (cp & 0x3f));
+	return 3;
+}
+
+/* True when none of the 8 bytes of w is a control character, '"', '\\' or
+ * non-ASCII. Exact: on plain bytes no subtraction below borrows. */
+static bool plain8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+
+	return ((w | (w - ones * 0x20) | (quote - ones) | (bslash - ones)) & high) == 0;
+}
+
+static bool plain1(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* A string (ps->p on the opening quote), decoded into the arena. Escapes
+ * never grow a string, so the arena (line length + 1) always has room. */
+static int fp_string(struct parser *ps, const char **out, size_t *len)
+{
+	static const char plain[] = "\"\\/bfnrt", decoded[] = "\"\\/\b\f\n\r\t";
+	char *start = ps->d->arena + ps->used, *dst = start;
+	const char *raw = ++ps->p;
+	bool ascii = true;
+
+	for (;;) {
+		const char *run = ps->p;
+		uint64_t w;
+		/* plain ASCII, the bulk of every string: 8 bytes at a time */
+		while (ps->end - ps->p >= 8 && (memcpy(&w, ps->p, 8), plain8(w)))
+			ps->p += 8;
+		while (ps->p < ps->end && plain1((unsigned char)*ps->p))
+			ps->p++;
+		memcpy(dst, run, (size_t)(ps->p - run));
+		dst += ps->p - run;
+		if (ps->p >= ps->end)
+			return -1;
+		unsigned char c = (unsigned char)*ps->p;
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			const char *e = ps->p + 1 < ps->end ? strchr(plain, ps->p[1]) : NULL;
+			if (e != NULL && *e != '\0') {
+				*dst++ = decoded[e - plain];
+				ps->p += 2;
+			} else if (ps->p + 1 < ps->end && ps->p[1] == 'u') {
+				ps->p++;
+				int n = fp_unicode(ps, dst);
+				if (n < 0)
+					return -1;
+				dst += n;
+			} else {
+				return -1;
+			}
+			continue;
+		}
+		if (c < 0x20)
+			return -1;
+		ascii &= c < 0x80;
+		*dst++ = (char)c;
+		ps->p++;
+	}
+	/* jansson rejects invalid UTF-8 anywhere in the input; escapes are ASCII,
+	 * so checking the raw bytes between the quotes is the same test. */
+	if (!ascii && !vg_utf8_valid(raw, (size_t)(ps->p - raw)))
+		return -1;
+	ps->p++;
+	*dst = '\0';
+	*out = start;
+	*len = (size_t)(dst - start);
+	ps->used += *len + 1;
+	return 0;
+}
+
+/* An integer: -?(0|[1-9][0-9]*) of at most JV_MAX_DIGITS digits. Reals,
+ * leading zeros and longer numbers are jansson's. */
+static int fp_number(struct parser *ps, uint32_t *out)
+{
+	bool neg = *ps->p == '-';
+	const char *digits = ps->p + neg;
+	const char *q = digits;
+	uint64_t n = 0;
+
+	while (q < ps->end && *q >= '0' && *q <= '9')
+		n = n * 10 + (uint64_t)(*q++ - '0');
+	if (q == digits || q - digits > JV_MAX_DIGITS || (*digits == '0' && q - digits > 1) ||
+	    (q < ps->end && (*q == '.' || *q == 'e' || *q == 'E')))
+		return -1;
+	ps->p = q;
+	*out = jv_new(ps->d, JV_INTEGER);
+	ps->d->v[*out].num = neg ? -(int64_t)n : (int64_t)n;
+	return 0;
+}
+
+static int fp_literal(struct parser *ps, const char *word, enum jv_type type, uint32_t *out)
+{
+	size_t len = strlen(word);
+
+	if ((size_t)(ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0)
+		return -1;
+	ps->p += len;
+	*out = jv_new(ps->d, type);
+	return 0;
+}
+
+/* True when the members before node i in object obj hold no key i's. */
+static bool fp_key_unique(const struct jdoc *d, uint32_t obj, uint32_t i)
+{
+	const struct jv *k = &d->v[i];
+
+	for (uint32_t j = d->v[obj].child; j != 0 && j != i; j = d->v[j].next)
+		if (key_equal(&d->v[j], k->key_tag, k->key, k->key_len))
+			return false;
+	return true;
+}
+
+/* An object or array (ps->p on '{' or '['). */
+static int fp_container(struct parser *ps, uint32_t *out)
+{
+	bool obj = *ps->p == '{';
+	char close = obj ? '}' : ']';
+	uint32_t self = jv_new(ps->d, obj ? JV_OBJECT : JV_ARRAY), last = 0, count = 0;
+
+	if (++ps->depth > JV_MAX_DEPTH)
+		return -1;
+	ps->p++;
+	fp_ws(ps);
+	if (ps->p < ps->end && *ps->p == close) {
+		ps->p++;
+		goto done;
+	}
+	for (;;) {
+		const char *key = NULL;
+		size_t key_len = 0;
+		uint32_t item;
+
+		if (obj) {
+			if (ps->p >= ps->end || *ps->p != '"' || ++count > JV_MAX_MEMBERS ||
+			    fp_string(ps, &key, &key_len) != 0)
+				return -1;
+			fp_ws(ps);
+			if (ps->p >= ps->end || *ps->p != ':')
+				return -1;
+			ps->p++;
+			fp_ws(ps);
+		}
+		if (fp_value(ps, &item) != 0)
+			return -1;
+		struct jv *m = &ps->d->v[item];
+		m->key = key;
+		m->key_len = (uint32_t)key_len;
+		m->key_tag = obj ? key_tag(key, key_len) : 0;
+		*(last ? &ps->d->v[last].next : &ps->d->v[self].child) = item;
+		last = item;
+		if (obj) {
+			uint64_t bit = key_bit(m->key_tag);
+			/* a duplicate key is jansson's error; the filter spares the scan */
+			if ((ps->d->v[self].keys & bit) != 0 && !fp_key_unique(ps->d, self, item))
+				return -1;
+			ps->d->v[self].keys |= bit;
+		}
+		fp_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			fp_ws(ps);
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == close) {
+			ps->p++;
+			break;
+		}
+		return -1;
+	}
+done:
+	ps->depth--;
+	*out = self;
+	return 0;
+}
+
+static int fp_value(struct parser *ps, uint32_t *out)
+{
+	if (ps->p >= ps->end)
+		return -1;
+	switch (*ps->p) {
+	case '{':
+	case '[':
+		return fp_container(ps, out);
+	case '"': {
+		const char *str;
+		size_t len;
+		if (fp_string(ps, &str, &len) != 0)
+			return -1;
+		*out = jv_new(ps->d, JV_STRING);
+		ps->d->v[*out].str = str;
+		ps->d->v[*out].len = len;
+		return 0;
+	}
+	case 't':
+		return fp_literal(ps, "true", JV_TRUE, out);
+	case 'f':
+		return fp_literal(ps, "false", JV_FALSE, out);
+	case 'n':
+		return fp_literal(ps, "null", JV_NULL, out);
+	default:
+		return *ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9') ? fp_number(ps, out) : -1;
+	}
+}
+
+/* Parse json[0..len) into d: 0, or -1 to let jansson decide (d is then
+ * reset). Only an object is accepted at the top, as the decoder wants. */
+static int parse_fast(struct jdoc *d, const char *json, size_t len)
+{
+	struct parser ps = {json, json + len, d, 0, 0};
+	uint32_t root;
+
+	d->arena = len < JV_INLINE_ARENA ? d->inline_arena : vg_xmalloc(len + 1);
+	fp_ws(&ps);
+	if (ps.p < ps.end && *ps.p == '{' && fp_container(&ps, &root) == 0) {
+		fp_ws(&ps);
+		if (ps.p == ps.end)
+			return 0;
+	}
+	jdoc_free(d);
+	return -1;
+}
+
+/* ---- The slow road: jansson's tree as nodes --------------------------------- */
+
+static uint32_t jv_from_json(struct jdoc *d, json_t *j)
+{
+	static const enum jv_type types[] = {
+	    [JSON_OBJECT] = JV_OBJECT,   [JSON_ARRAY] = JV_ARRAY, [JSON_STRING] = JV_STRING,
+	    [JSON_INTEGER] = JV_INTEGER, [JSON_REAL] = JV_REAL,   [JSON_TRUE] = JV_TRUE,
+	    [JSON_FALSE] = JV_FALSE,     [JSON_NULL] = JV_NULL};
+	uint32_t self = jv_new(d, types[json_typeof(j)]), last = 0, item;
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	switch (json_typeof(j)) {
+	case JSON_STRING:
+		d->v[self].str = json_string_value(j);
+		d->v[self].len = json_string_length(j);
+		break;
+	case JSON_INTEGER:
+		d->v[self].num = json_integer_value(j);
+		break;
+	case JSON_OBJECT:
+		json_object_foreach(j, key, val)
+		{
+			item = jv_from_json(d, val);
+			d->v[item].key = key;
+			d->v[item].key_len = (uint32_t)strlen(key);
+			d->v[item].key_tag = key_tag(key, d->v[item].key_len);
+			d->v[self].keys |= key_bit(d->v[item].key_tag);
+			*(last ? &d->v[last].next : &d->v[self].child) = item;
+			last = item;
+		}
+		break;
+	case JSON_ARRAY:
+		json_array_foreach(j, i, val)
+		{
+			item = jv_from_json(d, val);
+			*(last ? &d->v[last].next : &d->v[self].child) = item;
+			last = item;
+		}
+		break;
+	default:
+		break;
+	}
+	return self;
+}
+
 /* ---- Typed member access ------------------------------------------------- */
 
-static const char *json_type_name(const json_t *j)
+static const char *jv_type_name(const struct jv *j)
 {
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
+	switch (j->type) {
+	case JV_OBJECT:
 		return "object";
-	case JSON_ARRAY:
+	case JV_ARRAY:
 		return "array";
-	case JSON_STRING:
+	case JV_STRING:
 		return "string";
-	case JSON_INTEGER:
+	case JV_INTEGER:
 		return "integer";
-	case JSON_REAL:
+	case JV_REAL:
 		return "real";
-	case JSON_TRUE:
-	case JSON_FALSE:
+	case JV_TRUE:
+	case JV_FALSE:
 		return "boolean";
 	default:
 		return "null";
 	}
 }
 
-static int type_error(const char *ctx, const char *key, const char *want, const json_t *got,
+static int type_error(const char *ctx, const char *key, const char *want, const struct jv *got,
 		      struct vg_err *err)
 {
 	return vg_err_set(err, VG_EPARSE, "syscheck event: %s%s: expected %s, got %s", ctx, key,
-			  want, json_type_name(got));
+			  want, jv_type_name(got));
+}
+
+static void set_slot(struct slots *s, enum slot f, const char *val, size_t len)
+{
+	s->v[f] = val;
+	s->len[f] = len;
 }
 
 /* A string member: NULL when absent, VG_EPARSE when mistyped or too long. */
-static int get_str(const json_t *obj, const char *ctx, const char *key, const char **out,
-		   struct vg_err *err)
+static int get_str(const struct jv *v, const struct jv *obj, const char *ctx, const char *key,
+		   const struct jv **out, struct vg_err *err)
 {
-	json_t *j = json_object_get(obj, key);
+	const struct jv *j = jv_get(v, obj, key);
 
 	*out = NULL;
 	if (j == NULL)
 		return 0;
-	if (!json_is_string(j))
+	if (j->type != JV_STRING)
 		return type_error(ctx, key, "a string", j, err);
-	if (json_string_length(j) > AN_SYSCHECK_MAX_STRING)
+	if (j->len > AN_SYSCHECK_MAX_STRING)
 		return vg_err_set(err, VG_EPARSE, "syscheck event: %s%s: %zu bytes (max %u)", ctx,
-				  key, json_string_length(j), AN_SYSCHECK_MAX_STRING);
-	*out = json_string_value(j);
+				  key, j->len, AN_SYSCHECK_MAX_STRING);
+	*out = j;
 	return 0;
 }
 
-static int need_str(const json_t *obj, const char *ctx, const char *key, const char **out,
-		    struct vg_err *err)
+/* get_str into a slot. */
+static int get_slot(struct slots *s, enum slot f, const struct jv *obj, const char *ctx,
+		    const char *key, struct vg_err *err)
 {
-	int rc = get_str(obj, ctx, key, out, err);
+	const struct jv *j;
+	int rc = get_str(s->jv, obj, ctx, key, &j, err);
 
-	if (rc == 0 && *out == NULL)
+	if (rc == 0 && j != NULL)
+		set_slot(s, f, j->str, j->len);
+	return rc;
+}
+
+static int need_slot(struct slots *s, enum slot f, const struct jv *obj, const char *ctx,
+		     const char *key, struct vg_err *err)
+{
+	int rc = get_slot(s, f, obj, ctx, key, err);
+
+	if (rc == 0 && s->v[f] == NULL)
 		rc = vg_err_set(err, VG_EPARSE, "syscheck event: %s%s: missing", ctx, key);
 	return rc;
 }
 
+/* n in decimal into buf (>= 21 bytes); returns the length. */
+static size_t format_i64(char *buf, int64_t n)
+{
+	char tmp[20];
+	uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+	size_t len = 0, i = 0;
+
+	do
+		tmp[i++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (n < 0)
+		buf[len++] = '-';
+	while (i > 0)
+		buf[len++] = tmp[--i];
+	buf[len] = '\0';
+	return len;
+}
+
 /* An integer member printed in decimal into the slot's buffer. */
-static int get_int(struct slots *s, enum slot f, const json_t *obj, const char *ctx,
+static int get_int(struct slots *s, enum slot f, const struct jv *obj, const char *ctx,
 		   const char *key, bool non_negative, struct vg_err *err)
 {
-	json_t *j = json_object_get(obj, key);
+	const struct jv *j = jv_get(s->jv, obj, key);
 
 	if (j == NULL)
 		return 0;
-	if (!json_is_integer(j))
+	if (j->type != JV_INTEGER)
 		return type_error(ctx, key, "an integer", j, err);
-	json_int_t n = json_integer_value(j);
-	if (non_negative && n < 0)
-		return vg_err_set(err, VG_EPARSE,
-				  "syscheck event: %s%s: negative (%" JSON_INTEGER_FORMAT ")", ctx,
-				  key, n);
-	snprintf(s->num[f], sizeof(s->num[f]), "%" JSON_INTEGER_FORMAT, n);
-	s->v[f] = s->num[f];
+	if (non_negative && j->num < 0)
+		return vg_err_set(err, VG_EPARSE, "syscheck event: %s%s: negative (%" PRId64 ")",
+				  ctx, key, j->num);
+	set_slot(s, f, s->num[f], format_i64(s->num[f], j->num));
+	s->value[f] = j->num;
 	return 0;
 }
 
-static int get_object(const json_t *obj, const char *ctx, const char *key, bool required,
-		      json_t **out, struct vg_err *err)
+static int get_object(const struct jv *v, const struct jv *obj, const char *ctx, const char *key,
+		      bool required, const struct jv **out, struct vg_err *err)
 {
-	json_t *j = json_object_get(obj, key);
+	const struct jv *j = jv_get(v, obj, key);
 
 	*out = NULL;
 	if (j == NULL)
 		return required
 			   ? vg_err_set(err, VG_EPARSE, "syscheck event: %s%s: missing", ctx, key)
 			   : 0;
-	if (!json_is_object(j))
+	if (j->type != JV_OBJECT)
 		return type_error(ctx, key, "an object", j, err);
 	*out = j;
 	return 0;
@@ -276,35 +771,37 @@ static const struct {
 };
 
 /* inode: a decimal string since Wazuh 4.13, a number before; both accepted. */
-static int get_inode(struct slots *s, enum slot f, const json_t *attrs, const char *ctx,
+static int get_inode(struct slots *s, enum slot f, const struct jv *attrs, const char *ctx,
 		     struct vg_err *err)
 {
-	json_t *j = json_object_get(attrs, "inode");
+	const struct jv *j = jv_get(s->jv, attrs, "inode");
 	uint64_t ino;
 
-	if (j == NULL || json_is_integer(j))
+	if (j == NULL || j->type == JV_INTEGER)
 		return get_int(s, f, attrs, ctx, "inode", true, err);
-	if (!json_is_string(j))
+	if (j->type != JV_STRING)
 		return type_error(ctx, "inode", "a string or an integer", j, err);
-	if (vg_parse_u64(json_string_value(j), INT64_MAX, &ino) != 0)
+	if (vg_parse_u64(j->str, INT64_MAX, &ino) != 0)
 		return vg_err_set(err, VG_EPARSE, "syscheck event: %sinode: not a decimal number",
 				  ctx);
-	s->v[f] = json_string_value(j);
+	set_slot(s, f, j->str, j->len);
+	s->value[f] = (int64_t)ino;
 	return 0;
 }
 
-static int fetch_attributes(struct slots *s, const json_t *attrs, bool now, struct vg_err *err)
+static int fetch_attributes(struct slots *s, const struct jv *attrs, bool now, struct vg_err *err)
 {
 	const char *ctx = now ? "data.attributes." : "data.old_attributes.";
+	const struct jv *perm = jv_get(s->jv, attrs, "perm");
 	int rc = 0;
 
-	if (json_is_object(json_object_get(attrs, "perm")))
+	if (perm != NULL && perm->type == JV_OBJECT)
 		return vg_err_set(
 		    err, VG_EPARSE,
 		    "syscheck event: %sperm: Windows ACL permissions are not supported", ctx);
-	for (size_t i = 0; i < sizeof(str_attrs) / sizeof(str_attrs[0]) && rc == 0; i++)
-		rc = get_str(attrs, ctx, str_attrs[i].key,
-			     &s->v[now ? str_attrs[i].now : str_attrs[i].old], err);
+	for (size_t i = 0; i < VG_ARRAY_LEN(str_attrs) && rc == 0; i++)
+		rc = get_slot(s, now ? str_attrs[i].now : str_attrs[i].old, attrs, ctx,
+			      str_attrs[i].key, err);
 	if (rc == 0)
 		rc = get_int(s, now ? F_SIZE : F_SIZE_BEFORE, attrs, ctx, "size", true, err);
 	if (rc == 0)
@@ -312,10 +809,9 @@ static int fetch_attributes(struct slots *s, const json_t *attrs, bool now, stru
 	if (rc == 0)
 		rc = get_inode(s, now ? F_INODE : F_INODE_BEFORE, attrs, ctx, err);
 	if (rc == 0 && now)
-		rc = get_str(attrs, ctx, "symlink_path", &s->v[F_SYM_PATH], err);
+		rc = get_slot(s, F_SYM_PATH, attrs, ctx, "symlink_path", err);
 	return rc;
 }
-
 /* attributes.type: Wazuh's "file" (and legacy "registry") decode as files;
  * Vigie's names for non-regular entries are files too. Registry events
  * (Windows agents) are not supported yet. */
@@ -339,44 +835,57 @@ static int check_entry_type(const char *t, struct vg_err *err)
 /* ---- Event members (fim_process_alert) ------------------------------------ */
 
 /* An array of strings joined with sep into b (Wazuh's wm_strcat). */
-static int join_strings(struct vg_buf *b, const json_t *arr, const char *key, char sep,
-			struct vg_err *err)
+static int join_strings(struct vg_buf *b, const struct jv *v, const struct jv *arr, const char *key,
+			char sep, struct vg_err *err)
 {
-	size_t i;
-	json_t *item;
-
-	json_array_foreach(arr, i, item)
-	{
-		if (!json_is_string(item))
-			return type_error("data.", key, "an array of strings, an item is", item,
+	for (uint32_t i = arr->child; i != 0; i = v[i].next) {
+		if (v[i].type != JV_STRING)
+			return type_error("data.", key, "an array of strings, an item is", &v[i],
 					  err);
-		if ((i > 0 && vg_buf_putc(b, sep) != 0) ||
-		    vg_buf_append(b, json_string_value(item), json_string_length(item)) != 0)
+		if ((i != arr->child && vg_buf_putc(b, sep) != 0) ||
+		    vg_buf_append(b, v[i].str, v[i].len) != 0)
 			return vg_err_set(err, VG_EPARSE, "syscheck event: data.%s: too long", key);
 	}
 	return 0;
 }
 
-static int fetch_arrays(struct slots *s, const json_t *data, struct vg_err *err)
+/* hard_links as compact JSON, as jansson prints it (rare: not on the hot
+ * path, so jansson does the printing). */
+static int dump_strings(struct vg_buf *b, const struct jv *v, const struct jv *arr,
+			struct vg_err *err)
 {
-	json_t *ch = json_object_get(data, "changed_attributes");
-	json_t *hl = json_object_get(data, "hard_links");
+	json_t *a = json_array();
+	int rc = a == NULL ? VG_EINTERNAL : 0;
+
+	for (uint32_t i = arr->child; i != 0 && rc == 0; i = v[i].next)
+		if (json_array_append_new(a, json_stringn(v[i].str, v[i].len)) != 0)
+			rc = VG_EINTERNAL;
+	if (rc == 0)
+		rc = vg_json_dump(b, a, err);
+	json_decref(a);
+	return rc;
+}
+
+static int fetch_arrays(struct slots *s, const struct jv *data, struct vg_err *err)
+{
+	const struct jv *ch = jv_get(s->jv, data, "changed_attributes");
+	const struct jv *hl = jv_get(s->jv, data, "hard_links");
 	int rc = 0;
 
-	if (ch != NULL && !json_is_array(ch))
+	if (ch != NULL && ch->type != JV_ARRAY)
 		return type_error("data.", "changed_attributes", "an array", ch, err);
-	if (hl != NULL && !json_is_array(hl))
+	if (hl != NULL && hl->type != JV_ARRAY)
 		return type_error("data.", "hard_links", "an array", hl, err);
-	if (ch != NULL && json_array_size(ch) > 0) {
-		rc = join_strings(&s->chfields, ch, "changed_attributes", ',', err);
-		s->v[F_CHFIELDS] = vg_buf_cstr(&s->chfields);
+	if (ch != NULL && ch->child != 0) {
+		rc = join_strings(&s->chfields, s->jv, ch, "changed_attributes", ',', err);
+		set_slot(s, F_CHFIELDS, vg_buf_cstr(&s->chfields), s->chfields.len);
 	}
 	if (rc == 0 && hl != NULL) {
-		rc = join_strings(&s->links_csv, hl, "hard_links", ',', err);
-		if (rc == 0 && vg_json_dump(&s->links, hl, err) != 0)
+		rc = join_strings(&s->links_csv, s->jv, hl, "hard_links", ',', err);
+		if (rc == 0 && dump_strings(&s->links, s->jv, hl, err) != 0)
 			rc =
 			    vg_err_set(err, VG_EPARSE, "syscheck event: data.hard_links: too long");
-		s->v[F_HARD_LINKS] = vg_buf_cstr(&s->links);
+		set_slot(s, F_HARD_LINKS, vg_buf_cstr(&s->links), s->links.len);
 	}
 	return rc;
 }
@@ -399,13 +908,12 @@ static const struct {
     {"effective_name", F_EFFECTIVE_NAME},
 };
 
-static int fetch_audit(struct slots *s, const json_t *audit, struct vg_err *err)
+static int fetch_audit(struct slots *s, const struct jv *audit, struct vg_err *err)
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < sizeof(audit_strs) / sizeof(audit_strs[0]) && rc == 0; i++)
-		rc = get_str(audit, "data.audit.", audit_strs[i].key, &s->v[audit_strs[i].slot],
-			     err);
+	for (size_t i = 0; i < VG_ARRAY_LEN(audit_strs) && rc == 0; i++)
+		rc = get_slot(s, audit_strs[i].slot, audit, "data.audit.", audit_strs[i].key, err);
 	if (rc == 0)
 		rc = get_int(s, F_PPID, audit, "data.audit.", "ppid", false, err);
 	if (rc == 0)
@@ -413,23 +921,23 @@ static int fetch_audit(struct slots *s, const json_t *audit, struct vg_err *err)
 	return rc;
 }
 
-static int fetch_event(struct slots *s, const json_t *data, enum an_syscheck_event *ev,
+static int fetch_event(struct slots *s, const struct jv *data, enum an_syscheck_event *ev,
 		       struct vg_err *err)
 {
-	json_t *attrs, *old, *audit;
+	const struct jv *attrs, *old, *audit;
 	int rc;
 
-	if ((rc = need_str(data, "data.", "path", &s->v[F_FILE], err)) != 0 ||
-	    (rc = need_str(data, "data.", "mode", &s->v[F_MODE], err)) != 0 ||
-	    (rc = need_str(data, "data.", "type", &s->v[F_EVENT_TYPE], err)) != 0 ||
-	    (rc = get_str(data, "data.", "tags", &s->v[F_TAG], err)) != 0 ||
-	    (rc = get_str(data, "data.", "content_changes", &s->v[F_DIFF], err)) != 0 ||
-	    (rc = get_str(data, "data.", "path_b64", &s->v[F_PATH_B64], err)) != 0 ||
+	if ((rc = need_slot(s, F_FILE, data, "data.", "path", err)) != 0 ||
+	    (rc = need_slot(s, F_MODE, data, "data.", "mode", err)) != 0 ||
+	    (rc = need_slot(s, F_EVENT_TYPE, data, "data.", "type", err)) != 0 ||
+	    (rc = get_slot(s, F_TAG, data, "data.", "tags", err)) != 0 ||
+	    (rc = get_slot(s, F_DIFF, data, "data.", "content_changes", err)) != 0 ||
+	    (rc = get_slot(s, F_PATH_B64, data, "data.", "path_b64", err)) != 0 ||
 	    (rc = fetch_arrays(s, data, err)) != 0 ||
-	    (rc = get_object(data, "data.", "attributes", true, &attrs, err)) != 0 ||
-	    (rc = get_object(data, "data.", "old_attributes", false, &old, err)) != 0 ||
-	    (rc = get_object(data, "data.", "audit", false, &audit, err)) != 0 ||
-	    (rc = need_str(attrs, "data.attributes.", "type", &s->v[F_ENTRY_TYPE], err)) != 0 ||
+	    (rc = get_object(s->jv, data, "data.", "attributes", true, &attrs, err)) != 0 ||
+	    (rc = get_object(s->jv, data, "data.", "old_attributes", false, &old, err)) != 0 ||
+	    (rc = get_object(s->jv, data, "data.", "audit", false, &audit, err)) != 0 ||
+	    (rc = need_slot(s, F_ENTRY_TYPE, attrs, "data.attributes.", "type", err)) != 0 ||
 	    (rc = check_entry_type(s->v[F_ENTRY_TYPE], err)) != 0 ||
 	    (rc = fetch_attributes(s, attrs, true, err)) != 0 ||
 	    (old != NULL && (rc = fetch_attributes(s, old, false, err)) != 0) ||
@@ -450,169 +958,249 @@ static int fetch_event(struct slots *s, const json_t *data, enum an_syscheck_eve
 
 /* ---- full_log (fim_generate_alert) ---------------------------------------- */
 
-/* Wazuh's fim_generate_comment: a line only when before and after differ
- * (NULL counts as ""), cut at Wazuh's OS_FLSIZE + 1 buffer. Returns the
- * untruncated length, 0 when no line was written. */
-static size_t change_line(struct vg_buf *b, const char *pre, const char *mid, const char *post,
-			  const char *before, const char *after, int *bad)
-{
-	char line[WZ_CHANGE_LINE];
+/*
+ * full_log is written twice by the same code: a first pass with buf NULL
+ * only measures, the second writes into an allocation of the exact size
+ * (one malloc, no regrowth). cut: some text was cut, which may have split a
+ * UTF-8 sequence (uncut, every piece is valid UTF-8 and so is the whole).
+ */
+struct log_writer {
+	char *buf; /* NULL on the measuring pass */
+	size_t len;
+	size_t peak; /* the longest len reached (an over-long line is undone) */
+	bool cut;
+};
 
-	before = before ? before : "";
-	after = after ? after : "";
-	if (strcmp(before, after) == 0)
-		return 0;
-	int n = snprintf(line, sizeof(line), "%s%s%s%s%s", pre, before, mid, after, post);
-	if (vg_buf_puts(b, line) != 0)
-		*bad = 1;
-	return n < 0 ? 0 : (size_t)n;
+struct piece {
+	const char *s;
+	size_t len;
+};
+
+#define LIT(s) ((struct piece){(s), sizeof(s) - 1})
+
+/* Append the pieces joined, keeping at most max bytes, as Wazuh's
+ * snprintf(buf, max + 1, "%s%s...") does. Returns the uncut length. */
+static size_t put_pieces(struct log_writer *w, size_t max, const struct piece *p, size_t n)
+{
+	size_t total = 0, room = max;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t take = VG_MIN(p[i].len, room);
+		total += p[i].len;
+		room -= take;
+		if (w->buf != NULL)
+			memcpy(w->buf + w->len, p[i].s, take);
+		w->len += take;
+	}
+	w->peak = VG_MAX(w->peak, w->len);
+	w->cut |= total > max;
+	return total;
 }
 
-static void change_lines(struct vg_buf *b, const struct slots *s, int *bad)
+static struct piece slot_piece(const struct slots *s, enum slot f)
 {
-	const char *const *v = s->v;
+	return s->v[f] ? (struct piece){s->v[f], s->len[f]} : LIT("");
+}
+
+/* Wazuh's fim_generate_comment: a line only when before and after differ
+ * (NULL counts as ""), cut at Wazuh's OS_FLSIZE + 1 buffer. Returns the
+ * uncut length, 0 when no line was written. */
+static size_t change_line(struct log_writer *w, const struct slots *s, struct piece pre,
+			  struct piece mid, enum slot old, enum slot now)
+{
+	struct piece p[] = {pre, slot_piece(s, old), mid, slot_piece(s, now), LIT("'\n")};
+
+	if (p[1].len == p[3].len && memcmp(p[1].s, p[3].s, p[1].len) == 0)
+		return 0;
+	return put_pieces(w, WZ_CHANGE_LINE - 1, p, VG_ARRAY_LEN(p));
+}
+
+static void change_lines(struct log_writer *w, const struct slots *s)
+{
+	const struct piece now_is = LIT("', now it is '");
 	size_t mark;
 
-	change_line(b, "Size changed from '", "' to '", "'\n", v[F_SIZE_BEFORE], v[F_SIZE], bad);
-	mark = b->len;
-	if (change_line(b, "Permissions changed from '", "' to '", "'\n", v[F_PERM_BEFORE],
-			v[F_PERM], bad) >= WZ_CHANGE_LINE) {
-		vg_buf_truncate(b, mark); /* Wazuh replaces an over-long line */
-		if (vg_buf_puts(b, "Permissions changed.\n") != 0)
-			*bad = 1;
+	change_line(w, s, LIT("Size changed from '"), LIT("' to '"), F_SIZE_BEFORE, F_SIZE);
+	mark = w->len;
+	if (change_line(w, s, LIT("Permissions changed from '"), LIT("' to '"), F_PERM_BEFORE,
+			F_PERM) >= WZ_CHANGE_LINE) {
+		w->len = mark; /* Wazuh replaces an over-long line */
+		put_pieces(w, SIZE_MAX, &LIT("Permissions changed.\n"), 1);
 	}
-	change_line(b, "Ownership was '", "', now it is '", "'\n", v[F_UID_BEFORE], v[F_UID], bad);
-	change_line(b, "User name was '", "', now it is '", "'\n", v[F_UNAME_BEFORE], v[F_UNAME],
-		    bad);
-	change_line(b, "Group ownership was '", "', now it is '", "'\n", v[F_GID_BEFORE], v[F_GID],
-		    bad);
-	change_line(b, "Group name was '", "', now it is '", "'\n", v[F_GNAME_BEFORE], v[F_GNAME],
-		    bad);
-	change_line(b, "Old modification time was: '", "', now it is '", "'\n", v[F_MTIME_BEFORE],
-		    v[F_MTIME], bad);
-	change_line(b, "Old inode was: '", "', now it is '", "'\n", v[F_INODE_BEFORE], v[F_INODE],
-		    bad);
-	change_line(b, "Old md5sum was: '", "'\nNew md5sum is : '", "'\n", v[F_MD5_BEFORE],
-		    v[F_MD5], bad);
-	change_line(b, "Old sha1sum was: '", "'\nNew sha1sum is : '", "'\n", v[F_SHA1_BEFORE],
-		    v[F_SHA1], bad);
-	change_line(b, "Old sha256sum was: '", "'\nNew sha256sum is : '", "'\n", v[F_SHA256_BEFORE],
-		    v[F_SHA256], bad);
-	change_line(b, "Old attributes were: '", "'\nNow they are '", "'\n", v[F_ATTRS_BEFORE],
-		    v[F_ATTRS], bad);
+	change_line(w, s, LIT("Ownership was '"), now_is, F_UID_BEFORE, F_UID);
+	change_line(w, s, LIT("User name was '"), now_is, F_UNAME_BEFORE, F_UNAME);
+	change_line(w, s, LIT("Group ownership was '"), now_is, F_GID_BEFORE, F_GID);
+	change_line(w, s, LIT("Group name was '"), now_is, F_GNAME_BEFORE, F_GNAME);
+	change_line(w, s, LIT("Old modification time was: '"), now_is, F_MTIME_BEFORE, F_MTIME);
+	change_line(w, s, LIT("Old inode was: '"), now_is, F_INODE_BEFORE, F_INODE);
+	change_line(w, s, LIT("Old md5sum was: '"), LIT("'\nNew md5sum is : '"), F_MD5_BEFORE,
+		    F_MD5);
+	change_line(w, s, LIT("Old sha1sum was: '"), LIT("'\nNew sha1sum is : '"), F_SHA1_BEFORE,
+		    F_SHA1);
+	change_line(w, s, LIT("Old sha256sum was: '"), LIT("'\nNew sha256sum is : '"),
+		    F_SHA256_BEFORE, F_SHA256);
+	change_line(w, s, LIT("Old attributes were: '"), LIT("'\nNow they are '"), F_ATTRS_BEFORE,
+		    F_ATTRS);
 }
 
 /* "%s '%s' %s\n" with the path cut to "%.719s [...] <last 30>" past 756. */
-static void head_line(struct vg_buf *b, const struct slots *s, int *bad)
+static void head_line(struct log_writer *w, const struct slots *s)
 {
-	const char *path = s->v[F_FILE];
-	size_t len = strlen(path);
+	struct piece path = slot_piece(s, F_FILE);
 	char shown[WZ_PATH_MAX_SHOWN + 1];
 
-	if (len > WZ_PATH_MAX_SHOWN) {
-		snprintf(shown, sizeof(shown), "%.719s [...] %s", path, path + len - 30);
-		path = shown;
+	if (path.len > WZ_PATH_MAX_SHOWN) {
+		snprintf(shown, sizeof(shown), "%.719s [...] %s", path.s, path.s + path.len - 30);
+		path = (struct piece){shown, strlen(shown)};
+		w->cut = true;
 	}
-	if (vg_buf_printf(b, "File '%s' %s\n", path, s->v[F_EVENT_TYPE]) != 0)
-		*bad = 1;
+	struct piece p[] = {LIT("File '"), path, LIT("' "), slot_piece(s, F_EVENT_TYPE), LIT("\n")};
+	put_pieces(w, SIZE_MAX, p, VG_ARRAY_LEN(p));
+}
+
+/* "<label>%s\n" in Wazuh's OS_SIZE_256 buffer. */
+static void info_line(struct log_writer *w, struct piece label, struct piece value)
+{
+	struct piece p[] = {label, value, LIT("\n")};
+
+	put_pieces(w, WZ_INFO_LINE - 1, p, VG_ARRAY_LEN(p));
+}
+
+static void write_full_log(struct log_writer *w, const struct slots *s, enum an_syscheck_event ev)
+{
+	head_line(w, s);
+	if (s->v[F_HARD_LINKS] != NULL)
+		info_line(w, LIT("Hard links: "),
+			  (struct piece){vg_buf_cstr(&s->links_csv), s->links_csv.len});
+	struct piece mode[] = {LIT("Mode: "), slot_piece(s, F_MODE), LIT("\n")};
+	put_pieces(w, SIZE_MAX, mode, VG_ARRAY_LEN(mode));
+	if (s->v[F_CHFIELDS] != NULL)
+		info_line(w, LIT("Changed attributes: "), slot_piece(s, F_CHFIELDS));
+	if (ev == AN_SYSCHECK_MODIFIED)
+		change_lines(w, s);
 }
 
 static char *build_full_log(const struct slots *s, enum an_syscheck_event ev, struct vg_err *err)
 {
-	struct vg_buf b = VG_BUF_INIT(AN_SYSCHECK_MAX_LINE);
-	char line[WZ_INFO_LINE];
-	int bad = 0;
+	struct log_writer w = {NULL, 0, 0, false};
 
-	head_line(&b, s, &bad);
-	if (s->v[F_HARD_LINKS] != NULL) {
-		snprintf(line, sizeof(line), "Hard links: %s\n", vg_buf_cstr(&s->links_csv));
-		bad |= vg_buf_puts(&b, line) != 0;
-	}
-	bad |= vg_buf_printf(&b, "Mode: %s\n", s->v[F_MODE]) != 0;
-	if (s->v[F_CHFIELDS] != NULL) {
-		snprintf(line, sizeof(line), "Changed attributes: %s\n", s->v[F_CHFIELDS]);
-		bad |= vg_buf_puts(&b, line) != 0;
-	}
-	if (ev == AN_SYSCHECK_MODIFIED)
-		change_lines(&b, s, &bad);
-	if (bad) {
-		vg_buf_free(&b);
+	write_full_log(&w, s, ev);
+	if (w.peak > AN_SYSCHECK_MAX_LINE) {
 		vg_err_set(err, VG_EPARSE, "syscheck event: full_log over %u bytes",
 			   AN_SYSCHECK_MAX_LINE);
 		return NULL;
 	}
-	if (b.len > WZ_MAXSTR - 1) /* Wazuh's snprintf(lf->full_log, OS_MAXSTR) */
-		vg_buf_truncate(&b, WZ_MAXSTR - 1);
-	if (!vg_utf8_valid(b.data, b.len)) {
+	w = (struct log_writer){vg_xmalloc(w.peak + 1), 0, 0, false};
+	write_full_log(&w, s, ev);
+	if (w.len > WZ_MAXSTR - 1) { /* Wazuh's snprintf(lf->full_log, OS_MAXSTR) */
+		w.len = WZ_MAXSTR - 1;
+		w.cut = true;
+	}
+	w.buf[w.len] = '\0';
+	if (w.cut && !vg_utf8_valid(w.buf, w.len)) {
 		/* A byte cut (path shortening, line caps) split a UTF-8 sequence:
 		 * Wazuh would emit the broken bytes, JSON cannot carry them. */
 		struct vg_buf fixed = VG_BUF_INIT(AN_SYSCHECK_MAX_LINE * 3);
-		if (vg_utf8_lossy(&fixed, b.data, b.len) != 0) {
+		int rc = vg_utf8_lossy(&fixed, w.buf, w.len);
+		vg_free(w.buf);
+		if (rc != 0) {
 			vg_buf_free(&fixed);
-			vg_buf_free(&b);
 			vg_err_set(err, VG_EPARSE, "syscheck event: full_log too long");
 			return NULL;
 		}
-		vg_buf_free(&b);
 		return vg_buf_take(&fixed);
 	}
-	return vg_buf_take(&b);
+	return w.buf;
 }
 
 /* ---- The alert's "syscheck" object (Eventinfo_to_jsonstr) ----------------- */
 
 /* Wazuh's print_before_field: before is shown when set, non-empty and not
  * equal to after. */
-static bool show_before(const char *before, const char *after)
+static bool show_before(const struct slots *s, enum slot old, enum slot now)
 {
-	return before != NULL && *before != '\0' && (after == NULL || strcmp(before, after) != 0);
+	return s->v[old] != NULL && s->len[old] != 0 &&
+	       (s->v[now] == NULL || s->len[old] != s->len[now] ||
+		memcmp(s->v[old], s->v[now], s->len[now]) != 0);
 }
 
-static void put_str(json_t *o, const char *key, const char *val, int *bad)
+static bool is_set(const struct slots *s, enum slot f)
 {
-	json_t *j = json_string(val);
+	return s->v[f] != NULL && s->len[f] != 0;
+}
 
-	if (j == NULL || json_object_set_new(o, key, j) != 0)
+/* Every key is a literal and every value valid UTF-8 (it came from a parsed
+ * JSON string, or is a printed number or date), so jansson's UTF-8 checks
+ * are skipped. */
+static void put_strn(json_t *o, const char *key, const char *val, size_t len, int *bad)
+{
+	json_t *j = json_stringn_nocheck(val, len);
+
+	if (j == NULL || json_object_set_new_nocheck(o, key, j) != 0)
 		*bad = 1;
+}
+
+static void put_slot(json_t *o, const char *key, const struct slots *s, enum slot f, int *bad)
+{
+	put_strn(o, key, s->v[f], s->len[f], bad);
 }
 
 /* key_before then key_after, as Wazuh adds them. */
 static void put_pair(json_t *o, const struct slots *s, enum slot now, enum slot old,
 		     const char *key_before, const char *key_after, int *bad)
 {
-	if (show_before(s->v[old], s->v[now]))
-		put_str(o, key_before, s->v[old], bad);
-	if (s->v[now] != NULL && *s->v[now] != '\0')
-		put_str(o, key_after, s->v[now], bad);
+	if (show_before(s, old, now))
+		put_slot(o, key_before, s, old, bad);
+	if (is_set(s, now))
+		put_slot(o, key_after, s, now, bad);
+}
+
+/* Two digits of n (0..99). */
+static char *put2(char *p, int n)
+{
+	p[0] = (char)('0' + n / 10);
+	p[1] = (char)('0' + n % 10);
+	return p + 2;
 }
 
 /* strftime("%FT%T") of an epoch string in local time: Wazuh's
  * strftime(buf, 20, "%FT%T%z") whose %z never fits in 20 bytes. */
-static void put_mtime(json_t *o, const char *key, const char *epoch, int *bad)
+static void put_mtime(json_t *o, const char *key, int64_t t, int *bad)
 {
-	int64_t t;
 	char buf[32];
 	struct tm tm;
-	time_t tt;
+	time_t tt = (time_t)t;
+	size_t len;
 
-	if (vg_parse_i64(epoch, INT64_MIN, INT64_MAX, &t) != 0) {
+	if (localtime_r(&tt, &tm) == NULL) {
 		*bad = 1;
 		return;
 	}
-	tt = (time_t)t;
-	if (localtime_r(&tt, &tm) == NULL || strftime(buf, sizeof(buf), "%FT%T", &tm) == 0) {
+	int year = tm.tm_year + 1900;
+	if (year >= 1000 && year <= 9999) { /* the common case, without strftime */
+		char *p = put2(put2(buf, year / 100), year % 100);
+		*p++ = '-';
+		p = put2(p, tm.tm_mon + 1);
+		*p++ = '-';
+		p = put2(p, tm.tm_mday);
+		*p++ = 'T';
+		p = put2(p, tm.tm_hour);
+		*p++ = ':';
+		p = put2(p, tm.tm_min);
+		*p++ = ':';
+		p = put2(p, tm.tm_sec);
+		len = (size_t)(p - buf);
+	} else if ((len = strftime(buf, sizeof(buf), "%FT%T", &tm)) == 0) {
 		*bad = 1;
 		return;
 	}
-	put_str(o, key, buf, bad);
+	put_strn(o, key, buf, len, bad);
 }
 
-static void put_inode(json_t *o, const char *key, const char *dec, int *bad)
+/* n: the inode checked at fetch time (0..INT64_MAX). */
+static void put_inode(json_t *o, const char *key, int64_t n, int *bad)
 {
-	uint64_t n;
-
-	if (vg_parse_u64(dec, INT64_MAX, &n) != 0 ||
-	    json_object_set_new(o, key, json_integer((json_int_t)n)) != 0)
+	if (json_object_set_new_nocheck(o, key, json_integer((json_int_t)n)) != 0)
 		*bad = 1;
 }
 
@@ -624,7 +1212,7 @@ static json_t *split_list(const char *csv, int *bad)
 	while (arr != NULL && *csv != '\0') {
 		size_t n = strcspn(csv, ",");
 		if (n > 0) {
-			json_t *j = json_stringn(csv, n);
+			json_t *j = json_stringn_nocheck(csv, n);
 			if (j == NULL || json_array_append_new(arr, j) != 0)
 				*bad = 1;
 		}
@@ -645,7 +1233,7 @@ static void put_audit_member(json_t **grp, const char *key, const char *val, int
 		*bad = 1;
 		return;
 	}
-	put_str(*grp, key, val, bad);
+	put_strn(*grp, key, val, strlen(val), bad);
 }
 
 static void put_audit(json_t *o, const struct slots *s, int *bad)
@@ -677,14 +1265,14 @@ static void put_audit(json_t *o, const struct slots *s, int *bad)
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		if (parts[i] == NULL)
 			continue;
-		if (a == NULL || json_object_set_new(a, names[i], parts[i]) != 0) {
+		if (a == NULL || json_object_set_new_nocheck(a, names[i], parts[i]) != 0) {
 			json_decref(parts[i]);
 			*bad = 1;
 		}
 	}
 	if (a == NULL)
 		return;
-	if (json_object_set_new(o, "audit", a) != 0)
+	if (json_object_set_new_nocheck(o, "audit", a) != 0)
 		*bad = 1;
 }
 
@@ -693,12 +1281,13 @@ static void put_lists(json_t *o, const struct slots *s, int *bad)
 	const char *const *v = s->v;
 
 	if (v[F_DIFF] != NULL && strcmp(v[F_DIFF], "0") != 0)
-		put_str(o, "diff", v[F_DIFF], bad);
-	if (v[F_TAG] != NULL && *v[F_TAG] != '\0' &&
-	    json_object_set_new(o, "tags", split_list(v[F_TAG], bad)) != 0)
+		put_slot(o, "diff", s, F_DIFF, bad);
+	if (is_set(s, F_TAG) &&
+	    json_object_set_new_nocheck(o, "tags", split_list(v[F_TAG], bad)) != 0)
 		*bad = 1;
-	if (v[F_CHFIELDS] != NULL && *v[F_CHFIELDS] != '\0' &&
-	    json_object_set_new(o, "changed_attributes", split_list(v[F_CHFIELDS], bad)) != 0)
+	if (is_set(s, F_CHFIELDS) &&
+	    json_object_set_new_nocheck(o, "changed_attributes", split_list(v[F_CHFIELDS], bad)) !=
+		0)
 		*bad = 1;
 }
 
@@ -710,14 +1299,14 @@ static json_t *build_block(const struct slots *s, struct vg_err *err)
 
 	if (bad)
 		goto out;
-	put_str(o, "path", v[F_FILE], &bad);
+	put_slot(o, "path", s, F_FILE, &bad);
 	if (v[F_HARD_LINKS] != NULL &&
-	    json_object_set_new(o, "hard_links", json_loads(v[F_HARD_LINKS], 0, NULL)) != 0)
+	    json_object_set_new_nocheck(o, "hard_links", json_loads(v[F_HARD_LINKS], 0, NULL)) != 0)
 		bad = 1;
 	if (v[F_MODE] != NULL)
-		put_str(o, "mode", v[F_MODE], &bad);
-	if (v[F_SYM_PATH] != NULL && *v[F_SYM_PATH] != '\0')
-		put_str(o, "symbolic_path", v[F_SYM_PATH], &bad);
+		put_slot(o, "mode", s, F_MODE, &bad);
+	if (is_set(s, F_SYM_PATH))
+		put_slot(o, "symbolic_path", s, F_SYM_PATH, &bad);
 	put_pair(o, s, F_SIZE, F_SIZE_BEFORE, "size_before", "size_after", &bad);
 	put_pair(o, s, F_PERM, F_PERM_BEFORE, "perm_before", "perm_after", &bad);
 	put_pair(o, s, F_UID, F_UID_BEFORE, "uid_before", "uid_after", &bad);
@@ -727,24 +1316,24 @@ static json_t *build_block(const struct slots *s, struct vg_err *err)
 	put_pair(o, s, F_SHA256, F_SHA256_BEFORE, "sha256_before", "sha256_after", &bad);
 	put_pair(o, s, F_UNAME, F_UNAME_BEFORE, "uname_before", "uname_after", &bad);
 	put_pair(o, s, F_GNAME, F_GNAME_BEFORE, "gname_before", "gname_after", &bad);
-	if (show_before(v[F_MTIME_BEFORE], v[F_MTIME]))
-		put_mtime(o, "mtime_before", v[F_MTIME_BEFORE], &bad);
-	if (v[F_MTIME] != NULL && *v[F_MTIME] != '\0')
-		put_mtime(o, "mtime_after", v[F_MTIME], &bad);
-	if (show_before(v[F_INODE_BEFORE], v[F_INODE]))
-		put_inode(o, "inode_before", v[F_INODE_BEFORE], &bad);
+	if (show_before(s, F_MTIME_BEFORE, F_MTIME))
+		put_mtime(o, "mtime_before", s->value[F_MTIME_BEFORE], &bad);
+	if (is_set(s, F_MTIME))
+		put_mtime(o, "mtime_after", s->value[F_MTIME], &bad);
+	if (show_before(s, F_INODE_BEFORE, F_INODE))
+		put_inode(o, "inode_before", s->value[F_INODE_BEFORE], &bad);
 	if (v[F_INODE] != NULL && strspn(v[F_INODE], "0") != strlen(v[F_INODE]))
-		put_inode(o, "inode_after", v[F_INODE], &bad); /* Wazuh: atoi(inode) != 0 */
+		put_inode(o, "inode_after", s->value[F_INODE], &bad); /* Wazuh: atoi(inode) != 0 */
 	put_lists(o, s, &bad);
-	put_str(o, "event", v[F_EVENT_TYPE], &bad);
+	put_slot(o, "event", s, F_EVENT_TYPE, &bad);
 	put_audit(o, s, &bad);
 	/* Vigie's keys, after every key Wazuh writes. */
 	if (v[F_PATH_B64] != NULL)
-		put_str(o, "path_b64", v[F_PATH_B64], &bad);
+		put_slot(o, "path_b64", s, F_PATH_B64, &bad);
 	if (v[F_HASH_STATE] != NULL)
-		put_str(o, "hash_state", v[F_HASH_STATE], &bad);
-	if (show_before(v[F_HASH_STATE_BEFORE], v[F_HASH_STATE]))
-		put_str(o, "hash_state_before", v[F_HASH_STATE_BEFORE], &bad);
+		put_slot(o, "hash_state", s, F_HASH_STATE, &bad);
+	if (show_before(s, F_HASH_STATE_BEFORE, F_HASH_STATE))
+		put_slot(o, "hash_state_before", s, F_HASH_STATE_BEFORE, &bad);
 out:
 	if (bad) {
 		json_decref(o);
@@ -763,89 +1352,96 @@ static int build_fields(struct an_fields *f, const struct slots *s, struct vg_er
 
 	for (int i = 0; i < F_COUNT && rc == 0; i++)
 		if (s->v[i] != NULL)
-			rc = an_fields_add(f, slot_names[i], s->v[i], err);
+			rc = an_fields_addn(f, slot_names[i], s->v[i], s->len[i], err);
 	return rc;
 }
 
 /* ---- Top level ----------------------------------------------------------- */
 
-static int decode_event(struct an_syscheck *r, const json_t *data, struct vg_err *err)
+static int decode_event(struct an_syscheck *r, const struct jv *v, const struct jv *data,
+			struct vg_err *err)
 {
-	struct slots *s = vg_xcalloc(1, sizeof(*s));
+	struct slots s = {.jv = v,
+			  .chfields = VG_BUF_INIT(AN_SYSCHECK_MAX_LINE),
+			  .links = VG_BUF_INIT(AN_SYSCHECK_MAX_LINE),
+			  .links_csv = VG_BUF_INIT(AN_SYSCHECK_MAX_LINE)};
 	int rc;
 
-	vg_buf_init(&s->chfields, AN_SYSCHECK_MAX_LINE);
-	vg_buf_init(&s->links, AN_SYSCHECK_MAX_LINE);
-	vg_buf_init(&s->links_csv, AN_SYSCHECK_MAX_LINE);
-	if ((rc = fetch_event(s, data, &r->event, err)) != 0)
+	if ((rc = fetch_event(&s, data, &r->event, err)) != 0)
 		goto out;
 	r->decoder = r->event == AN_SYSCHECK_ADDED      ? AN_SYSCHECK_DECODER_NEW
 		     : r->event == AN_SYSCHECK_MODIFIED ? AN_SYSCHECK_DECODER_MOD
 							: AN_SYSCHECK_DECODER_DEL;
-	if ((r->full_log = build_full_log(s, r->event, err)) == NULL ||
-	    (r->block = build_block(s, err)) == NULL) {
+	if ((r->full_log = build_full_log(&s, r->event, err)) == NULL ||
+	    (r->block = build_block(&s, err)) == NULL) {
 		rc = VG_EPARSE;
 		goto out;
 	}
-	rc = build_fields(r->fields, s, err);
+	rc = build_fields(r->fields, &s, err);
 out:
-	vg_buf_free(&s->chfields);
-	vg_buf_free(&s->links);
-	vg_buf_free(&s->links_csv);
-	vg_free(s);
+	vg_buf_free(&s.chfields);
+	vg_buf_free(&s.links);
+	vg_buf_free(&s.links_csv);
 	return rc;
 }
 
 /* Vigie's overflow notice, decoded as the log line Wazuh's agent sends. */
-static int decode_overflow(struct an_syscheck *r, const json_t *data, struct vg_err *err)
+static int decode_overflow(struct an_syscheck *r, const struct jv *v, const struct jv *data,
+			   struct vg_err *err)
 {
-	const char *msg;
-	int rc = need_str(data, "data.", "message", &msg, err);
+	const struct jv *msg;
+	int rc = get_str(v, data, "data.", "message", &msg, err);
 
+	if (rc == 0 && msg == NULL)
+		rc = vg_err_set(err, VG_EPARSE, "syscheck event: data.message: missing");
 	if (rc != 0)
 		return rc;
 	r->decoder = AN_SYSCHECK_DECODER_OSSEC;
-	r->full_log = vg_xstrdup(msg);
+	r->full_log = vg_xstrdup(msg->str);
 	return 0;
 }
 
-static int decode_timestamp(struct an_syscheck *r, const json_t *data, bool required,
-			    struct vg_err *err)
+static int decode_timestamp(struct an_syscheck *r, const struct jv *v, const struct jv *data,
+			    bool required, struct vg_err *err)
 {
-	json_t *ts = json_object_get(data, "timestamp");
+	const struct jv *ts = jv_get(v, data, "timestamp");
 
 	if (ts == NULL)
 		return required
 			   ? vg_err_set(err, VG_EPARSE, "syscheck event: data.timestamp: missing")
 			   : 0;
-	if (!json_is_integer(ts))
+	if (ts->type != JV_INTEGER)
 		return type_error("data.", "timestamp", "an integer", ts, err);
-	r->timestamp = json_integer_value(ts);
+	r->timestamp = ts->num;
 	return 0;
 }
 
-static int decode_root(struct an_syscheck *r, const json_t *root, struct vg_err *err)
+static int decode_root(struct an_syscheck *r, const struct jv *v, struct vg_err *err)
 {
+	const struct jv *root = &v[0], *type_jv, *data;
 	const char *type;
-	json_t *data;
 	int rc;
 
-	if (!json_is_object(root))
+	if (root->type != JV_OBJECT)
 		return type_error("", "document", "an object", root, err);
-	if ((rc = need_str(root, "", "type", &type, err)) != 0 ||
-	    (rc = get_object(root, "", "data", true, &data, err)) != 0)
+	if ((rc = get_str(v, root, "", "type", &type_jv, err)) != 0)
 		return rc;
+	if (type_jv == NULL)
+		return vg_err_set(err, VG_EPARSE, "syscheck event: type: missing");
+	if ((rc = get_object(v, root, "", "data", true, &data, err)) != 0)
+		return rc;
+	type = type_jv->str;
 	if (strcmp(type, "event") == 0) {
 		r->kind = AN_SYSCHECK_EVENT;
-		if ((rc = decode_timestamp(r, data, false, err)) == 0)
-			rc = decode_event(r, data, err);
+		if ((rc = decode_timestamp(r, v, data, false, err)) == 0)
+			rc = decode_event(r, v, data, err);
 	} else if (strcmp(type, "scan_start") == 0 || strcmp(type, "scan_end") == 0) {
 		r->kind = type[5] == 's' ? AN_SYSCHECK_SCAN_START : AN_SYSCHECK_SCAN_END;
-		rc = decode_timestamp(r, data, true, err);
+		rc = decode_timestamp(r, v, data, true, err);
 	} else if (strcmp(type, "overflow") == 0) {
 		r->kind = AN_SYSCHECK_OVERFLOW;
-		if ((rc = decode_timestamp(r, data, false, err)) == 0)
-			rc = decode_overflow(r, data, err);
+		if ((rc = decode_timestamp(r, v, data, false, err)) == 0)
+			rc = decode_overflow(r, v, data, err);
 	} else {
 		rc = vg_err_set(err, VG_EPARSE, "syscheck event: type: unknown '%.64s'", type);
 	}
@@ -855,10 +1451,12 @@ static int decode_root(struct an_syscheck *r, const json_t *root, struct vg_err 
 int an_syscheck_decode(const char *json, size_t len, struct an_syscheck **out, struct vg_err *err)
 {
 	struct an_syscheck *r = NULL;
+	struct jdoc doc; /* on the stack: no allocation for a usual line */
 	json_t *root = NULL;
 	json_error_t jerr;
 	int rc;
 
+	jdoc_init(&doc);
 	*out = NULL;
 	if (json == NULL) {
 		rc = vg_err_set(err, VG_EPARSE, "syscheck event: no input");
@@ -871,21 +1469,26 @@ int an_syscheck_decode(const char *json, size_t len, struct an_syscheck **out, s
 				AN_SYSCHECK_MAX_LINE);
 		goto out;
 	}
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		rc = vg_err_set(err, VG_EPARSE, "syscheck event: not JSON: %s (column %d)",
-				jerr.text, jerr.column);
-		goto out;
+	if (parse_fast(&doc, json, len) != 0) {
+		/* Outside the fast subset: jansson accepts or rejects it. */
+		root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (root == NULL) {
+			rc = vg_err_set(err, VG_EPARSE, "syscheck event: not JSON: %s (column %d)",
+					jerr.text, jerr.column);
+			goto out;
+		}
+		jv_from_json(&doc, root);
 	}
 	r = vg_xcalloc(1, sizeof(*r));
 	r->fields = an_fields_new();
 	r->timestamp = -1;
-	if ((rc = decode_root(r, root, err)) != 0)
+	if ((rc = decode_root(r, doc.v, err)) != 0)
 		goto out;
 	*out = r; /* transferred */
 	r = NULL;
 out:
 	an_syscheck_free(r);
+	jdoc_free(&doc);
 	json_decref(root);
 	return rc;
 }

@@ -5,26 +5,49 @@
  * its name; a lookup walks the array comparing hashes first, so strcmp runs
  * only on a likely hit. For the few dozen fields of an event this beats a
  * hash table (no probing, one cache-friendly array) and keeps order for free.
- * Invariant: names are unique; entries[0..count) are live.
+ *
+ * Names and values live in one text arena ("name\0value\0" per entry, in
+ * order), so filling a map for an event costs no allocation once the map has
+ * been used (an_fields_clear keeps both arrays): the decoders run at 100,000
+ * events/s and a malloc per field was most of this module's cost. Entries
+ * hold offsets, not pointers, since the arena moves when it grows. A value
+ * replaced by a longer one is appended and the old bytes stay unused until
+ * the next clear; a shorter one is written in place.
+ *
+ * A decoder adds a few dozen new names per event, each of which would scan
+ * every entry to find it is new; a 256-bit summary of the names' hashes
+ * (one bit per name, a Bloom filter with one hash) answers "surely absent"
+ * for most of them without the scan.
+ *
+ * Invariant: names are unique; entries[0..count) are live and point inside
+ * text[0..text_len); every live name's bit is set in seen.
  */
 #include "manager/fields.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "lib/mem.h"
 
+#define TEXT_FIRST_CAP 1024 /* a syscheck event needs about 800 bytes */
+
 struct field {
 	uint32_t hash;
 	uint32_t name_len;
-	char *name;  /* one block: name NUL value NUL */
-	char *value; /* points inside the block */
+	size_t name;      /* offset of the name in text */
+	size_t value;     /* offset of the value in text */
+	size_t value_cap; /* bytes available there, NUL excluded */
 };
 
 struct an_fields {
+	uint64_t seen[4]; /* bit hash % 256 set for every live name */
 	struct field *entries;
 	size_t count;
 	size_t cap;
+	char *text; /* the arena: names and values, NUL-terminated */
+	size_t text_len;
+	size_t text_cap;
 };
 
 static uint32_t field_hash(const char *s, size_t len)
@@ -38,12 +61,20 @@ static uint32_t field_hash(const char *s, size_t len)
 	return h;
 }
 
+static bool seen_maybe(const struct an_fields *f, uint32_t hash)
+{
+	return (f->seen[(hash >> 6) & 3] >> (hash & 63) & 1) != 0;
+}
+
 static struct field *field_find(const struct an_fields *f, const char *name, size_t len,
 				uint32_t hash)
 {
+	if (!seen_maybe(f, hash))
+		return NULL;
 	for (size_t i = 0; i < f->count; i++) {
 		struct field *e = &f->entries[i];
-		if (e->hash == hash && e->name_len == len && memcmp(e->name, name, len) == 0)
+		if (e->hash == hash && e->name_len == len &&
+		    memcmp(f->text + e->name, name, len) == 0)
 			return e;
 	}
 	return NULL;
@@ -58,30 +89,59 @@ void an_fields_clear(struct an_fields *f)
 {
 	if (f == NULL)
 		return;
-	for (size_t i = 0; i < f->count; i++)
-		vg_free(f->entries[i].name);
 	f->count = 0;
+	f->text_len = 0;
+	memset(f->seen, 0, sizeof(f->seen));
 }
 
 void an_fields_free(struct an_fields *f)
 {
 	if (f == NULL)
 		return;
-	an_fields_clear(f);
 	vg_free(f->entries);
+	vg_free(f->text);
 	vg_free(f);
 }
 
-/* A fresh "name\0value\0" block. */
-static char *field_block(const char *name, size_t nlen, const char *value, size_t vlen)
+/* Offset of p in the arena, or SIZE_MAX when p points elsewhere. */
+static size_t text_offset(const struct an_fields *f, const char *p)
 {
-	char *b = vg_xmalloc(nlen + 1 + vlen + 1);
+	uintptr_t a = (uintptr_t)f->text, x = (uintptr_t)p;
 
-	memcpy(b, name, nlen);
-	b[nlen] = '\0';
-	memcpy(b + nlen + 1, value, vlen);
-	b[nlen + 1 + vlen] = '\0';
-	return b;
+	return f->text != NULL && x >= a && x < a + f->text_cap ? (size_t)(x - a) : SIZE_MAX;
+}
+
+/*
+ * Make room for need more bytes. A caller may pass back a name or value it
+ * got from this map (an_fields_add(f, "b", an_fields_get(f, "a"))): each
+ * of p1, p2 that points into the arena is moved along with it. need is
+ * capped by the callers (AN_FIELDS_*_MAX), so nothing overflows.
+ */
+static void text_reserve(struct an_fields *f, size_t need, const char **p1, const char **p2)
+{
+	if (f->text_cap - f->text_len >= need)
+		return;
+	size_t o1 = text_offset(f, *p1), o2 = text_offset(f, *p2);
+	size_t ncap = f->text_cap ? f->text_cap : TEXT_FIRST_CAP;
+	while (ncap - f->text_len < need)
+		ncap *= 2;
+	f->text = vg_xreallocarray(f->text, ncap, 1);
+	f->text_cap = ncap;
+	if (o1 != SIZE_MAX)
+		*p1 = f->text + o1;
+	if (o2 != SIZE_MAX)
+		*p2 = f->text + o2;
+}
+
+/* Append s[0..len) and a NUL (room reserved); the offset where it starts. */
+static size_t text_put(struct an_fields *f, const char *s, size_t len)
+{
+	size_t at = f->text_len;
+
+	memmove(f->text + at, s, len);
+	f->text[at + len] = '\0';
+	f->text_len += len + 1;
+	return at;
 }
 
 int an_fields_addn(struct an_fields *f, const char *name, const char *value, size_t len,
@@ -101,11 +161,15 @@ int an_fields_addn(struct an_fields *f, const char *name, const char *value, siz
 
 	uint32_t hash = field_hash(name, nlen);
 	struct field *e = field_find(f, name, nlen, hash);
-	if (e != NULL) { /* replace in place: position is kept */
-		char *b = field_block(name, nlen, value, len);
-		vg_free(e->name);
-		e->name = b;
-		e->value = b + nlen + 1;
+	if (e != NULL) { /* replace: the position in the order is kept */
+		if (len <= e->value_cap) {
+			memmove(f->text + e->value, value, len);
+			f->text[e->value + len] = '\0';
+		} else {
+			text_reserve(f, len + 1, &value, &name);
+			e->value = text_put(f, value, len);
+			e->value_cap = len;
+		}
 		return 0;
 	}
 	if (f->count >= AN_FIELDS_MAX)
@@ -116,11 +180,14 @@ int an_fields_addn(struct an_fields *f, const char *name, const char *value, siz
 		f->entries = vg_xreallocarray(f->entries, ncap, sizeof(*f->entries));
 		f->cap = ncap;
 	}
+	text_reserve(f, nlen + 1 + len + 1, &name, &value);
 	e = &f->entries[f->count++];
+	f->seen[(hash >> 6) & 3] |= (uint64_t)1 << (hash & 63);
 	e->hash = hash;
 	e->name_len = (uint32_t)nlen;
-	e->name = field_block(name, nlen, value, len);
-	e->value = e->name + nlen + 1;
+	e->name = text_put(f, name, nlen);
+	e->value = text_put(f, value, len);
+	e->value_cap = len;
 	return 0;
 }
 
@@ -139,7 +206,7 @@ const char *an_fields_get(const struct an_fields *f, const char *name)
 	if (nlen > AN_FIELDS_NAME_MAX)
 		return NULL;
 	const struct field *e = field_find(f, name, nlen, field_hash(name, nlen));
-	return e ? e->value : NULL;
+	return e ? f->text + e->value : NULL;
 }
 
 size_t an_fields_count(const struct an_fields *f)
@@ -153,7 +220,7 @@ int an_fields_at(const struct an_fields *f, size_t i, const char **name, const c
 	*value = NULL;
 	if (f == NULL || i >= f->count)
 		return VG_ENOTFOUND;
-	*name = f->entries[i].name;
-	*value = f->entries[i].value;
+	*name = f->text + f->entries[i].name;
+	*value = f->text + f->entries[i].value;
 	return 0;
 }

@@ -591,6 +591,132 @@ static void test_decode_syscheck__rejects_huge_input(void **state)
 	vg_free(path);
 }
 
+/* ---- The fast parser and jansson agree ------------------------------------ */
+
+/* Everything a result carries, as one string (full_log, block, fields). */
+static char *describe(const char *line)
+{
+	struct an_syscheck *s = NULL;
+	struct vg_err err = VG_ERR_INIT;
+
+	if (an_syscheck_decode(line, strlen(line), &s, &err) != 0)
+		return vg_xasprintf("error: %s", err.msg);
+	char *block = json_dumps(an_syscheck_block(s), JSON_PRESERVE_ORDER | JSON_COMPACT);
+	char *text = vg_xasprintf("%s|%s|%s", an_syscheck_decoder(s), an_syscheck_full_log(s),
+				  block ? block : "(null)");
+	const struct an_fields *f = an_syscheck_fields(s);
+	for (size_t i = 0; i < an_fields_count(f); i++) {
+		const char *n, *v;
+		assert_int_equal(an_fields_at(f, i, &n, &v), 0);
+		char *more = vg_xasprintf("%s|%s=%s", text, n, v);
+		vg_free(text);
+		text = more;
+	}
+	free(block);
+	an_syscheck_free(s);
+	return text;
+}
+
+static void assert_same_result(const char *a, const char *b)
+{
+	char *da = describe(a), *db = describe(b);
+
+	if (strcmp(da, db) != 0)
+		fail_msg("results differ\n%s\n -> %s\n%s\n -> %s", a, da, b, db);
+	vg_free(da);
+	vg_free(db);
+}
+
+#define MOD_PREFIX                                                                                 \
+	"{\"type\":\"event\",\"data\":{\"path\":\"/srv/caf\u00e9 \\\"x\\\"\",\"version\":2,"       \
+	"\"mode\":\"realtime\",\"type\":\"modified\",\"timestamp\":1704891124,"                    \
+	"\"attributes\":{\"type\":\"file\",\"size\":70,\"perm\":\"rw-r--r--\",\"uid\":\"0\","      \
+	"\"gid\":\"0\",\"user_name\":\"root\",\"inode\":\"21388\",\"mtime\":1704891124,"           \
+	"\"hash_sha256\":\"" SHA256_B "\"},\"changed_attributes\":[\"size\",\"sha256\"],"          \
+	"\"old_attributes\":{\"type\":\"file\",\"size\":69,\"perm\":\"rw-r--r--\","                \
+	"\"inode\":\"21388\",\"mtime\":1704891124,\"hash_sha256\":\"" SHA256_A "\"}"
+
+/* Lines outside the fast parser's subset (a surrogate pair, a real, a
+ * 19-digit integer, deep nesting, an object of 40 members) go through
+ * jansson and must decode exactly like their plain twin. */
+static void test_decode_syscheck__jansson_road_matches_fast_road(void **state)
+{
+	(void)state;
+	const char plain[] = MOD_PREFIX ",\"x\":\"\xf0\x9f\x98\x80\"}}";
+	char members[1024] = "";
+	size_t n = 0;
+
+	assert_same_result(plain, MOD_PREFIX ",\"x\":\"\\ud83d\\ude00\"}}");
+	assert_same_result(plain, MOD_PREFIX ",\"x\":\"\xf0\x9f\x98\x80\",\"r\":1.5e3}}");
+	assert_same_result(plain,
+			   MOD_PREFIX ",\"x\":\"\xf0\x9f\x98\x80\",\"big\":1234567890123456789}}");
+	char deep[64] = "";
+	for (int i = 0; i < 20; i++)
+		deep[i] = '[', deep[21 + i] = ']';
+	deep[20] = '0';
+	char *nested = vg_xasprintf(MOD_PREFIX ",\"x\":\"\xf0\x9f\x98\x80\",\"deep\":%s}}", deep);
+	assert_same_result(plain, nested);
+	vg_free(nested);
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(members + n, sizeof(members) - n, ",\"m%d\":%d", i, i);
+	char *wide = vg_xasprintf(MOD_PREFIX ",\"x\":\"\xf0\x9f\x98\x80\"%s}}", members);
+	assert_same_result(plain, wide);
+	vg_free(wide);
+	/* Escapes the fast parser decodes itself. */
+	assert_same_result(MOD_PREFIX ",\"tags\":\"a/b\\tc\u00e9\u20ac\"}}",
+			   MOD_PREFIX ",\"tags\":\"a\\/b\\u0009c\\u00e9\\u20AC\"}}");
+}
+
+/* jansson's verdict stands on lines the fast parser hands over. */
+static void test_decode_syscheck__fast_parser_defers_rejections(void **state)
+{
+	(void)state;
+	expect_parse_error(MOD_PREFIX ",\"x\":{\"a\":1,\"a\":2}}}",
+			   sizeof(MOD_PREFIX ",\"x\":{\"a\":1,\"a\":2}}}") - 1,
+			   "duplicate object key");
+	expect_parse_error(MOD_PREFIX ",\"x\":\"\\u0000\"}}",
+			   sizeof(MOD_PREFIX ",\"x\":\"\\u0000\"}}") - 1, "\\u0000 is not allowed");
+	expect_parse_error(MOD_PREFIX ",\"x\":\"\\ud800\"}}",
+			   sizeof(MOD_PREFIX ",\"x\":\"\\ud800\"}}") - 1, "invalid Unicode");
+	expect_parse_error(MOD_PREFIX ",\"x\":\"\xc0\xaf\"}}",
+			   sizeof(MOD_PREFIX ",\"x\":\"\xc0\xaf\"}}") - 1, "unable to decode byte");
+	expect_parse_error(MOD_PREFIX ",\"x\":01}}", sizeof(MOD_PREFIX ",\"x\":01}}") - 1,
+			   "not JSON");
+	expect_parse_error(MOD_PREFIX "}} x", sizeof(MOD_PREFIX "}} x") - 1,
+			   "end of file expected");
+	/* A line the fast parser takes whole must still be one document. */
+	expect_parse_error(MOD_PREFIX "}}{}", sizeof(MOD_PREFIX "}}{}") - 1, "not JSON");
+}
+
+/* mtime is formatted by hand for years 1000-9999 and by strftime outside. */
+static void test_decode_syscheck__mtime_formats_match_strftime(void **state)
+{
+	(void)state;
+	const int64_t times[] = {0,
+				 951782400 /* 2000-02-29 */,
+				 1704891124,
+				 4102444799,
+				 -30610224000 /* 1000-01-01 */,
+				 -30610224001,
+				 253402300799,
+				 253402300800};
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		json_t *attrs = eicar_attributes();
+		json_object_set_new(attrs, "mtime", json_integer(times[i]));
+		struct an_syscheck *s = decode_json(event("/a", "realtime", "added", attrs));
+		char want[64];
+		time_t t = (time_t)times[i];
+		struct tm tm;
+		assert_non_null(gmtime_r(&t, &tm));
+		assert_true(strftime(want, sizeof(want), "%FT%T", &tm) > 0);
+		json_t *got = json_object_get(an_syscheck_block(s), "mtime_after");
+		assert_non_null(got);
+		assert_string_equal(json_string_value(got), want);
+		an_syscheck_free(s);
+	}
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -612,6 +738,9 @@ int main(void)
 	    cmocka_unit_test(test_decode_syscheck__rejects_malformed_text),
 	    cmocka_unit_test(test_decode_syscheck__rejects_bad_members),
 	    cmocka_unit_test(test_decode_syscheck__rejects_huge_input),
+	    cmocka_unit_test(test_decode_syscheck__jansson_road_matches_fast_road),
+	    cmocka_unit_test(test_decode_syscheck__fast_parser_defers_rejections),
+	    cmocka_unit_test(test_decode_syscheck__mtime_formats_match_strftime),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

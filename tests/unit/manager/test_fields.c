@@ -167,6 +167,58 @@ static void test_fields__null_map_is_empty(void **state)
 	an_fields_free(NULL);
 }
 
+/* A value borrowed from the map itself can be added back, even when the
+ * map's storage has to grow for it. */
+static void test_fields__add_accepts_its_own_values(void **state)
+{
+	struct an_fields *f = *state;
+	char big[3000];
+
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(an_fields_add(f, "a", big, NULL), 0);
+	for (int i = 0; i < 8; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "copy%d", i);
+		assert_int_equal(an_fields_add(f, name, an_fields_get(f, "a"), NULL), 0);
+	}
+	assert_string_equal(an_fields_get(f, "copy7"), big);
+	/* replace with a longer value taken from the map: appended, not in place */
+	assert_int_equal(an_fields_add(f, "short", "x", NULL), 0);
+	assert_int_equal(an_fields_add(f, "short", an_fields_get(f, "copy3"), NULL), 0);
+	assert_string_equal(an_fields_get(f, "short"), big);
+	/* and a shorter one in place, over itself */
+	assert_int_equal(an_fields_addn(f, "short", an_fields_get(f, "short") + 10, 5, NULL), 0);
+	assert_string_equal(an_fields_get(f, "short"), "vvvvv");
+	assert_string_equal(an_fields_get(f, "a"), big);
+	assert_int_equal(an_fields_count(f), 10);
+}
+
+/* Many names: the absent-name filter must never hide a present one. */
+static void test_fields__many_names_all_found(void **state)
+{
+	struct an_fields *f = *state;
+	char name[16], value[16];
+
+	for (int i = 0; i < AN_FIELDS_MAX; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		snprintf(value, sizeof(value), "%d", i);
+		assert_int_equal(an_fields_add(f, name, value, NULL), 0);
+	}
+	for (int i = 0; i < AN_FIELDS_MAX; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		snprintf(value, sizeof(value), "%d", i);
+		assert_string_equal(an_fields_get(f, name), value);
+		assert_int_equal(an_fields_add(f, name, "again", NULL), 0); /* replace */
+	}
+	assert_int_equal(an_fields_count(f), AN_FIELDS_MAX);
+	assert_null(an_fields_get(f, "f256"));
+	an_fields_clear(f);
+	assert_null(an_fields_get(f, "f1"));
+	assert_int_equal(an_fields_add(f, "f1", "new", NULL), 0);
+	assert_string_equal(an_fields_get(f, "f1"), "new");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +236,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fields__clear_empties_and_allows_reuse, setup,
 					    teardown),
 	    cmocka_unit_test(test_fields__null_map_is_empty),
+	    cmocka_unit_test_setup_teardown(test_fields__add_accepts_its_own_values, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_fields__many_names_all_found, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
