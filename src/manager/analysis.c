@@ -1,0 +1,343 @@
+/*
+ * analysis.c - The analysis pipeline (see analysis.h).
+ *
+ * A batch is one store transaction. For each record read from the queue:
+ * split "location\nline", decode, evaluate the rules, and for an alert
+ * write alerts.json/alerts.log (which assigns the id) and add the store row.
+ * After each record that succeeded, batch_pos remembers where the alert
+ * files end, so a failure at record k cuts the files back to the end of
+ * record k-1 and commits exactly what precedes it.
+ */
+#include "manager/analysis.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/str.h"
+#include "manager/alert.h"
+#include "manager/alerts_file.h"
+#include "manager/decode.h"
+#include "manager/evqueue.h"
+#include "manager/store.h"
+
+struct an_pipeline {
+	struct vg_dq *queue;
+	struct an_settings settings;
+	char *manager_name;
+	const struct rules_set *rules;
+	struct rules_state *state;
+	struct an_alerts_file *alerts;
+	struct an_alert_fmt *fmt; /* the store's JSON when alerts.json is off */
+	struct store *store;
+	struct an_decoded *decoded;
+	struct vg_buf json;
+	char location[MGR_EVQUEUE_MAX_LOCATION + 1];
+	size_t batch_max;
+	int64_t (*clock_ms)(void *ctx);
+	void *clock_ctx;
+	/* the open batch */
+	uint64_t batch_last;            /* seq of the last record done */
+	struct an_alerts_pos batch_pos; /* the alert files after it */
+	int batch_rc;                   /* first failure, stops the batch */
+	struct vg_err batch_err;
+	struct an_pipeline_stats stats;
+};
+
+static int64_t now_ms(const struct an_pipeline *p)
+{
+	struct timespec ts;
+	if (p->clock_ms != NULL)
+		return p->clock_ms(p->clock_ctx);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- positions */
+
+/* The alert files' position as the store's checkpoint text: "DAY JSON LOG". */
+static void pos_format(const struct an_alerts_pos *pos, char *buf, size_t size)
+{
+	snprintf(buf, size, "%" PRId32 " %" PRIu64 " %" PRIu64, pos->day, pos->json_size,
+		 pos->log_size);
+}
+
+static int pos_parse(const char *text, struct an_alerts_pos *pos, struct vg_err *err)
+{
+	if (sscanf(text, "%" SCNd32 " %" SCNu64 " %" SCNu64, &pos->day, &pos->json_size,
+		   &pos->log_size) != 3)
+		return vg_err_set(err, VG_EPARSE,
+				  "alert store checkpoint \"%s\" is not DAY JSON LOG", text);
+	return 0;
+}
+
+/* Cut the alert files back to the store's checkpoint; set the cursor. */
+static int recover(struct an_pipeline *p, struct vg_err *err)
+{
+	char *text = NULL;
+	struct an_alerts_pos pos;
+	int rc = store_checkpoint(p->store, &p->stats.cursor, &text, err);
+
+	if (rc == 0 && text[0] != '\0' && (rc = pos_parse(text, &pos, err)) == 0)
+		rc = an_alerts_file_truncate_to(p->alerts, &pos, err);
+	if (rc == 0 && p->stats.cursor > 0)
+		vg_log_info("analysis resumes after queue record %" PRIu64, p->stats.cursor);
+	vg_free(text);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- records */
+
+static const char *agent_name(const struct an_pipeline *p, const char *agent_id)
+{
+	/* agent 000 is the manager itself; others get names from enrollment */
+	return strcmp(agent_id, "000") == 0 ? p->manager_name : agent_id;
+}
+
+/* The alert's JSON line for the store: alerts.json's, or formatted anew. */
+static int alert_json(struct an_pipeline *p, const struct an_event *ev,
+		      const struct an_rule_info *rule, const struct an_alert_id *id,
+		      const char **json, size_t *len, struct vg_err *err)
+{
+	*json = an_alerts_file_last_json(p->alerts, len);
+	if (*len > 0)
+		return 0;
+	vg_buf_reset(&p->json);
+	int rc = an_alert_format_json(p->fmt, ev, rule, id, &p->json, err);
+	*json = vg_buf_cstr(&p->json);
+	*len = p->json.len;
+	return rc;
+}
+
+static int emit(struct an_pipeline *p, const struct vg_dq_rec *rec, const struct an_event *ev,
+		const struct an_rule_info *rule, struct vg_err *err)
+{
+	struct an_alert_id id;
+	struct store_alert row;
+	char idstr[AN_ALERT_ID_MAX];
+	const char *json;
+	size_t len;
+	int rc = an_alerts_file_write(p->alerts, ev, rule, &id, err);
+
+	if (rc != 0)
+		return rc;
+	if (id.sec == 0) /* both alert files off: still a unique id */
+		id = (struct an_alert_id){ev->time_ms / 1000, rec->seq};
+	if ((rc = alert_json(p, ev, rule, &id, &json, &len, err)) != 0)
+		return rc;
+	store_alert_from(&row, an_alert_id_str(&id, idstr), json, len, ev, rule);
+	if ((rc = store_add(p->store, &row, NULL, err)) == 0)
+		p->stats.alerts++;
+	return rc;
+}
+
+static void skip(struct an_pipeline *p, const struct vg_dq_rec *rec, const char *why)
+{
+	p->stats.skipped++;
+	vg_log_warn("queue record %" PRIu64 " from agent %s skipped: %s", rec->seq, rec->source,
+		    why);
+}
+
+/* Decode and evaluate one record; only a failure to write is an error. */
+static int process(struct an_pipeline *p, const struct vg_dq_rec *rec, struct vg_err *err)
+{
+	struct vg_err e = VG_ERR_INIT;
+	struct rules_result res;
+	const char *loc, *line;
+	size_t loc_len, line_len;
+
+	if (mgr_evqueue_split(rec->data, rec->len, &loc, &loc_len, &line, &line_len, &e) != 0) {
+		skip(p, rec, e.msg);
+		return 0;
+	}
+	memcpy(p->location, loc, loc_len); /* evqueue caps it to fit */
+	p->location[loc_len] = '\0';
+	const struct an_source src = {rec->source, agent_name(p, rec->source), NULL, p->location};
+	if (an_decode_into(p->decoded, &src, line, line_len, now_ms(p), &e) != 0) {
+		skip(p, rec, e.msg);
+		return 0;
+	}
+	if (an_decoded_kind(p->decoded) != AN_DECODED_EVENT)
+		return 0;
+	p->stats.events++;
+	const struct an_event *ev = an_decoded_event(p->decoded);
+	if (rules_eval(p->rules, p->state, ev, &res, NULL, &e) != 0) {
+		skip(p, rec, e.msg);
+		return 0;
+	}
+	if (res.alert == NULL || res.no_log || res.ignored ||
+	    !an_alerts_file_wants(p->alerts, res.alert->level))
+		return 0;
+	return emit(p, rec, ev, res.alert, err);
+}
+
+/* ---------------------------------------------------------------- batches */
+
+static int on_record(void *ctx, const struct vg_dq_rec *rec)
+{
+	struct an_pipeline *p = ctx;
+	int rc = process(p, rec, &p->batch_err);
+
+	if (rc != 0) {
+		p->batch_rc = rc;
+		return 1; /* stop the batch before this record */
+	}
+	p->batch_last = rec->seq;
+	an_alerts_file_position(p->alerts, &p->batch_pos);
+	return 0;
+}
+
+/* Commit the records done so far with the checkpoint, then trim the queue. */
+static int commit(struct an_pipeline *p, struct vg_err *err)
+{
+	struct vg_err e = VG_ERR_INIT;
+	char pos[96];
+	int rc;
+
+	if (p->batch_last == p->stats.cursor) {
+		store_rollback(p->store);
+		return 0;
+	}
+	pos_format(&p->batch_pos, pos, sizeof(pos));
+	if ((rc = store_commit(p->store, p->batch_last, pos, err)) != 0)
+		return rc;
+	p->stats.cursor = p->batch_last;
+	/* committed: a failed trim only delays the queue's cleanup */
+	if (vg_dq_trim(p->queue, p->stats.cursor, &e) != 0)
+		vg_log_warn("event queue not trimmed: %s", e.msg);
+	return 0;
+}
+
+/* Cut the alert files back to pos; a failure is retried by the next write. */
+static void cut_files(struct an_pipeline *p, const struct an_alerts_pos *pos)
+{
+	struct vg_err e = VG_ERR_INIT;
+	if (an_alerts_file_truncate_to(p->alerts, pos, &e) != 0)
+		vg_log_error("alert files not cut back: %s", e.msg);
+}
+
+static int run_batch(struct an_pipeline *p, size_t *n, struct vg_err *err)
+{
+	struct an_alerts_pos start;
+	int rc, crc;
+
+	*n = 0;
+	an_alerts_file_position(p->alerts, &start);
+	p->batch_pos = start;
+	p->batch_last = p->stats.cursor;
+	p->batch_rc = 0;
+	vg_err_clear(&p->batch_err);
+	if ((rc = store_begin(p->store, err)) != 0)
+		return rc;
+	rc = vg_dq_read(p->queue, p->stats.cursor, p->batch_max, on_record, p, n, err);
+	if (rc == 0 && p->batch_rc != 0)
+		rc = vg_err_set(err, p->batch_rc, "%s", p->batch_err.msg);
+	if (rc != 0) /* the files must end where the part to commit ends */
+		cut_files(p, &p->batch_pos);
+	crc = commit(p, rc == 0 ? err : NULL);
+	if (crc != 0) { /* nothing committed: nothing may stay in the files */
+		store_rollback(p->store);
+		cut_files(p, &start);
+	}
+	return rc != 0 ? rc : crc;
+}
+
+int an_pipeline_run(struct an_pipeline *p, int timeout_ms, size_t *done, struct vg_err *err)
+{
+	size_t total = 0, n;
+	int rc = 0;
+
+	if (vg_dq_wait(p->queue, p->stats.cursor, timeout_ms)) {
+		do {
+			rc = run_batch(p, &n, err);
+			total += n;
+		} while (rc == 0 && n == p->batch_max);
+	}
+	if (done != NULL)
+		*done = total;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+int an_pipeline_set_rules(struct an_pipeline *p, const struct rules_set *set, struct vg_err *err)
+{
+	struct rules_state *st = NULL;
+	int rc = rules_state_new(set, &st, err);
+
+	if (rc != 0)
+		return rc;
+	rules_state_free(p->state);
+	p->state = st; /* transferred */
+	p->rules = set;
+	return 0;
+}
+
+static int open_outputs(struct an_pipeline *p, const struct an_pipeline_opts *o, struct vg_err *err)
+{
+	struct an_alerts_file_opts ao = AN_ALERTS_FILE_OPTS_INIT;
+	struct an_alert_fmt_opts fo = AN_ALERT_FMT_OPTS_INIT;
+	char *db = vg_xasprintf("%s/queue/alerts.db", o->home);
+	int rc;
+
+	fo.manager_name = p->manager_name;
+	ao.home = o->home;
+	ao.jsonout_output = o->settings->jsonout_output;
+	ao.alerts_log = o->settings->alerts_log;
+	ao.log_alert_level = o->settings->log_alert_level;
+	ao.fmt = fo;
+	ao.clock_ms = o->clock_ms;
+	ao.clock_ctx = o->clock_ctx;
+	p->fmt = an_alert_fmt_new(&fo);
+	rc = an_alerts_file_open(&ao, &p->alerts, err);
+	if (rc == 0)
+		rc = store_open(db, &p->store, err);
+	vg_free(db);
+	return rc;
+}
+
+int an_pipeline_open(const struct an_pipeline_opts *o, struct an_pipeline **out, struct vg_err *err)
+{
+	struct an_pipeline *p = vg_xcalloc(1, sizeof(*p));
+	int rc;
+
+	*out = NULL;
+	p->queue = o->queue;
+	p->settings = *o->settings;
+	p->manager_name = vg_xstrdup(o->manager_name);
+	p->batch_max = o->batch_max != 0 ? o->batch_max : AN_PIPELINE_BATCH_DEFAULT;
+	p->clock_ms = o->clock_ms;
+	p->clock_ctx = o->clock_ctx;
+	p->decoded = an_decoded_new();
+	vg_buf_init(&p->json, AN_ALERTS_MAX_ALERT);
+	if ((rc = an_pipeline_set_rules(p, o->rules, err)) != 0 ||
+	    (rc = open_outputs(p, o, err)) != 0 || (rc = recover(p, err)) != 0) {
+		an_pipeline_close(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void an_pipeline_close(struct an_pipeline *p)
+{
+	if (p == NULL)
+		return;
+	store_close(p->store);
+	an_alerts_file_close(p->alerts);
+	an_alert_fmt_free(p->fmt);
+	an_decoded_free(p->decoded);
+	rules_state_free(p->state);
+	vg_buf_free(&p->json);
+	vg_free(p->manager_name);
+	vg_free(p);
+}
+
+void an_pipeline_stats(const struct an_pipeline *p, struct an_pipeline_stats *out)
+{
+	*out = p->stats;
+}

@@ -1,0 +1,37 @@
+/*
+ * config.c - Loading the manager's ossec.conf (see config.h).
+ */
+#include "manager/config.h"
+
+#include "lib/conf.h"
+
+static void config_init(struct mgr_config *cfg)
+{
+	const struct an_settings defaults = AN_SETTINGS_INIT;
+
+	fim_config_init(&cfg->syscheck);
+	ruleset_conf_init(&cfg->ruleset);
+	cfg->settings = defaults;
+}
+
+int mgr_config_load(const char *path, struct mgr_config *cfg, struct vg_err *err)
+{
+	struct vg_conf_section sections[4] = {
+	    {"syscheck", fim_config_parse, &cfg->syscheck},
+	    {"ruleset", ruleset_conf_parse, &cfg->ruleset},
+	};
+	int rc;
+
+	config_init(cfg);
+	an_settings_sections(&cfg->settings, &sections[2]);
+	rc = vg_conf_load(path, sections, sizeof(sections) / sizeof(sections[0]), err);
+	if (rc != 0)
+		mgr_config_free(cfg);
+	return rc;
+}
+
+void mgr_config_free(struct mgr_config *cfg)
+{
+	fim_config_free(&cfg->syscheck);
+	ruleset_conf_free(&cfg->ruleset);
+}

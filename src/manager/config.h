@@ -1,0 +1,29 @@
+/*
+ * config.h - The manager's ossec.conf: every section vigie-manager reads.
+ *
+ * One loader for the daemon and for `vigie logtest`, so both see the same
+ * rules and settings: <syscheck> (the manager monitors itself as agent
+ * 000), <ruleset>, <global> and <alerts>. Wazuh sections Vigie does not
+ * implement are warned about once by lib/conf; errors name FILE:LINE.
+ */
+#ifndef MGR_CONFIG_H
+#define MGR_CONFIG_H
+
+#include "fim/config.h"
+#include "lib/err.h"
+#include "manager/ruleset_conf.h"
+#include "manager/settings.h"
+
+struct mgr_config {
+	struct fim_config syscheck; /* ndirs == 0: no self-monitoring */
+	struct ruleset_conf ruleset;
+	struct an_settings settings;
+};
+
+/* Load path into cfg (initialised here). On failure cfg holds nothing. */
+int mgr_config_load(const char *path, struct mgr_config *cfg, struct vg_err *err) VG_MUST_CHECK;
+
+/* Free what a successful load allocated. */
+void mgr_config_free(struct mgr_config *cfg);
+
+#endif

@@ -1,0 +1,440 @@
+/*
+ * main.c - vigie-manager: analysis, rules and alerts; agent 000 of itself.
+ *
+ * The process: parse options, load ossec.conf and the rules (a bad file
+ * stops here with FILE:LINE), prepare HOME, optionally daemonize, then run.
+ * Threads:
+ *   - main: the analysis pipeline (analysis.h), reading the event queue;
+ *   - fim: with a <syscheck> block, the FIM engine monitoring this host as
+ *     agent 000, appending its events to the queue (evqueue.h);
+ *   - signals: sigwait; SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1 asks
+ *     the FIM engine for a scan now.
+ * Stopping: the FIM engine stops first (what it emitted is queued), then
+ * the pipeline drains what the queue holds, so nothing accepted waits for
+ * the next start; and if the process dies instead, the queue and the
+ * store's checkpoint make the next start redo exactly what was not done.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "fim/engine.h"
+#include "lib/daemon.h"
+#include "lib/dqueue.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "manager/analysis.h"
+#include "manager/config.h"
+#include "manager/evqueue.h"
+#include "manager/paths.h"
+#include "manager/rules.h"
+
+#define MGR_DEFAULT_HOME "/var/vigie"
+#define MGR_IDLE_WAIT_MS 500 /* pipeline wait between looks at the flags */
+#define MGR_RETRY_WAIT_S 1   /* after a failed batch (full disk...) */
+
+struct mgr_opts {
+	const char *config;
+	const char *home;
+	bool foreground;
+	bool test_config;
+	bool debug;
+};
+
+struct manager {
+	struct mgr_opts opts;
+	char *config_path;
+	char *hostname;
+	char *ruleset_root;
+	struct mgr_config cfg;
+	struct rules_set *rules;
+	struct vg_pidfile *pidfile;
+	sigset_t signals;
+	struct vg_dq *queue;
+	struct an_pipeline *pipeline;
+	atomic_bool quit;
+	atomic_bool reload;
+	/* agent 000 */
+	pthread_mutex_t fim_lock; /* guards engine for the signal thread */
+	struct fim_engine *engine;
+	pthread_t fim_thread;
+	bool fim_running;
+	bool fim_stop; /* read by the producer when the queue is full */
+	struct mgr_producer fim_producer;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "Usage: vigie-manager [OPTION]...\n"
+	    "Turn events into Wazuh-compatible alerts: decode them, run the rules, write\n"
+	    "logs/alerts/alerts.json and alerts.log and the alert store. With a <syscheck>\n"
+	    "block the manager also monitors this host, as agent 000.\n"
+	    "\n"
+	    "  -c, --config FILE   configuration (default: HOME/etc/ossec.conf)\n"
+	    "  -D, --home DIR      state, logs and alerts directory (default: %s)\n"
+	    "  -f, --foreground    stay in the foreground and log to stderr too\n"
+	    "  -t, --test-config   check the configuration and the rules, then exit\n"
+	    "  -d, --debug         log debug messages\n"
+	    "  -V, --version       print the version and exit\n"
+	    "  -h, --help          print this help and exit\n"
+	    "\n"
+	    "Files under HOME:\n"
+	    "  etc/ossec.conf              configuration (<syscheck>, <ruleset>, <global>,\n"
+	    "                              <alerts>, Wazuh syntax)\n"
+	    "  etc/rules/*.xml             your rules (local_rules.xml), after the shipped ones\n"
+	    "  etc/lists/                  your CDB lists\n"
+	    "  logs/vigie.log              the manager's log\n"
+	    "  logs/alerts/alerts.json     alerts, one JSON object a line (Wazuh format)\n"
+	    "  logs/alerts/alerts.log      the same alerts as text\n"
+	    "  queue/events.db             events accepted, not yet analysed (SQLite)\n"
+	    "  queue/alerts.db             the alert store (SQLite)\n"
+	    "  queue/fim/fim.db            agent 000's baseline (SQLite)\n"
+	    "  var/run/vigie-manager.pid   the running manager's pid (one per HOME)\n"
+	    "\n"
+	    "The shipped rules, lists and MITRE names are read from $VIGIE_RULESET_DIR,\n"
+	    "else PREFIX/share/vigie/ruleset, else the source tree's ruleset/.\n"
+	    "\n"
+	    "Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration and\n"
+	    "the rules (keeping the current ones if the new ones do not load) and\n"
+	    "reopens the log; SIGUSR1 starts a full FIM scan now.\n"
+	    "\n"
+	    "Exit status: 0 on success, 1 on a configuration or runtime error,\n"
+	    "2 on a usage error.\n",
+	    MGR_DEFAULT_HOME);
+}
+
+static int parse_args(int argc, char **argv, struct mgr_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"home", required_argument, NULL, 'D'},
+	    {"foreground", no_argument, NULL, 'f'},   {"test-config", no_argument, NULL, 't'},
+	    {"debug", no_argument, NULL, 'd'},        {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	o->home = MGR_DEFAULT_HOME;
+	while ((c = getopt_long(argc, argv, "c:D:ftdVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'D':
+			o->home = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 't':
+			o->test_config = true;
+			break;
+		case 'd':
+			o->debug = true;
+			break;
+		case 'V':
+			printf("vigie-manager %s\n", VIGIE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vigie-manager: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- configuration */
+
+/* Load ossec.conf and the rules it names; on failure neither is changed. */
+static int load_all(const struct manager *m, struct mgr_config *cfg, struct rules_set **rules,
+		    struct vg_err *err)
+{
+	struct rules_opts ro = RULES_OPTS_INIT;
+	int rc = mgr_config_load(m->config_path, cfg, err);
+
+	if (rc != 0)
+		return rc;
+	ro.home = m->opts.home;
+	ro.ruleset_root = m->ruleset_root;
+	ro.conf = &cfg->ruleset;
+	ro.email_alert_level = cfg->settings.email_alert_level;
+	if ((rc = rules_load(&ro, rules, err)) != 0)
+		mgr_config_free(cfg);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- agent 000 */
+
+static void *fim_main(void *arg)
+{
+	struct manager *m = arg;
+	struct vg_err err = VG_ERR_INIT;
+
+	if (fim_engine_run(m->engine, &err) != 0) {
+		vg_log_error("FIM engine stopped: %s", err.msg);
+		atomic_store(&m->quit, true); /* a manager that cannot monitor says so */
+		vg_dq_wake(m->queue);
+	}
+	return NULL;
+}
+
+static int fim_start(struct manager *m, struct vg_err *err)
+{
+	struct fim_engine_opts eo = FIM_ENGINE_OPTS_INIT;
+	char *db;
+	int rc;
+
+	if (m->cfg.syscheck.ndirs == 0)
+		return 0;
+	m->fim_stop = false;
+	m->fim_producer = (struct mgr_producer){m->queue, "000", "syscheck", &m->fim_stop};
+	db = vg_xasprintf("%s/queue/fim/fim.db", m->opts.home);
+	eo.cfg = &m->cfg.syscheck;
+	eo.db_path = db;
+	eo.emit = mgr_evqueue_fim_emit;
+	eo.ctx = &m->fim_producer;
+	pthread_mutex_lock(&m->fim_lock);
+	rc = fim_engine_new(&eo, &m->engine, err);
+	pthread_mutex_unlock(&m->fim_lock);
+	vg_free(db);
+	if (rc != 0)
+		return rc;
+	if (pthread_create(&m->fim_thread, NULL, fim_main, m) != 0)
+		return vg_err_errno(err, errno, "cannot start the FIM thread");
+	m->fim_running = true;
+	return 0;
+}
+
+static void fim_stop(struct manager *m)
+{
+	if (!m->fim_running)
+		return;
+	m->fim_stop = true;
+	fim_engine_stop(m->engine);
+	pthread_join(m->fim_thread, NULL);
+	pthread_mutex_lock(&m->fim_lock);
+	fim_engine_free(m->engine);
+	m->engine = NULL;
+	pthread_mutex_unlock(&m->fim_lock);
+	m->fim_running = false;
+}
+
+/* ---------------------------------------------------------------- analysis */
+
+static int pipeline_open(struct manager *m, struct vg_err *err)
+{
+	struct an_pipeline_opts po = {
+	    .home = m->opts.home,
+	    .settings = &m->cfg.settings,
+	    .manager_name = m->hostname,
+	    .queue = m->queue,
+	    .rules = m->rules,
+	};
+	return an_pipeline_open(&po, &m->pipeline, err);
+}
+
+/* SIGHUP: new configuration and rules, or the current ones if they fail. */
+static void reload(struct manager *m)
+{
+	struct vg_err err = VG_ERR_INIT;
+	struct mgr_config cfg;
+	struct rules_set *rules = NULL;
+
+	if (vg_log_reopen(&err) != 0)
+		vg_log_warn("%s", err.msg);
+	vg_err_clear(&err);
+	if (load_all(m, &cfg, &rules, &err) != 0) {
+		vg_log_error("configuration not reloaded, keeping the current one: %s", err.msg);
+		return;
+	}
+	fim_stop(m);
+	an_pipeline_close(m->pipeline);
+	m->pipeline = NULL;
+	mgr_config_free(&m->cfg);
+	rules_set_free(m->rules);
+	m->cfg = cfg;
+	m->rules = rules;
+	if (pipeline_open(m, &err) != 0 || fim_start(m, &err) != 0) {
+		vg_log_error("cannot restart after reload: %s", err.msg);
+		atomic_store(&m->quit, true);
+		return;
+	}
+	vg_log_info("configuration reloaded from %s: %zu rules, %zu lists", m->config_path,
+		    rules_set_count(m->rules), rules_set_list_count(m->rules));
+}
+
+/* Sleep up to s seconds, waking early on a stop or reload request. */
+static void pause_s(struct manager *m, unsigned s)
+{
+	for (unsigned i = 0; i < s * 10 && !atomic_load(&m->quit) && !atomic_load(&m->reload); i++)
+		usleep(100 * 1000);
+}
+
+/* Analyse until asked to stop; then drain what the queue holds. */
+static int run(struct manager *m)
+{
+	struct vg_err err = VG_ERR_INIT;
+	bool failing = false;
+
+	while (!atomic_load(&m->quit)) {
+		if (atomic_exchange(&m->reload, false))
+			reload(m);
+		if (m->pipeline == NULL)
+			break;
+		vg_err_clear(&err);
+		if (an_pipeline_run(m->pipeline, MGR_IDLE_WAIT_MS, NULL, &err) != 0) {
+			if (!failing) /* once per episode, not once a second */
+				vg_log_error("analysis paused, retrying every %ds: %s",
+					     MGR_RETRY_WAIT_S, err.msg);
+			failing = true;
+			pause_s(m, MGR_RETRY_WAIT_S);
+		} else if (failing) {
+			vg_log_info("analysis resumed");
+			failing = false;
+		}
+	}
+	fim_stop(m);
+	if (m->pipeline != NULL && an_pipeline_run(m->pipeline, 0, NULL, &err) != 0)
+		vg_log_warn("events left for the next start: %s", err.msg);
+	return m->pipeline != NULL ? 0 : 1;
+}
+
+static void *signal_thread(void *arg)
+{
+	struct manager *m = arg;
+	int sig;
+
+	for (;;) {
+		if (sigwait(&m->signals, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1) {
+			pthread_mutex_lock(&m->fim_lock);
+			if (m->engine != NULL)
+				fim_engine_request_scan(m->engine);
+			pthread_mutex_unlock(&m->fim_lock);
+			continue;
+		}
+		if (sig == SIGHUP)
+			atomic_store(&m->reload, true);
+		else
+			atomic_store(&m->quit, true);
+		vg_dq_wake(m->queue);
+		if (sig != SIGHUP)
+			return NULL;
+	}
+}
+
+/* ---------------------------------------------------------------- start-up */
+
+static char *host_name(void)
+{
+	char buf[256];
+	if (gethostname(buf, sizeof(buf)) != 0)
+		return vg_xstrdup("localhost");
+	buf[sizeof(buf) - 1] = '\0';
+	return vg_xstrdup(buf);
+}
+
+static int start(struct manager *m, struct vg_err *err)
+{
+	static const char *const dirs[] = {"etc/rules", "etc/lists", "queue/fim", "logs/alerts"};
+	const struct vg_daemon_opts d = {
+	    .home = m->opts.home,
+	    .pid_name = "vigie-manager",
+	    .dirs = dirs,
+	    .ndirs = sizeof(dirs) / sizeof(dirs[0]),
+	    .foreground = m->opts.foreground,
+	};
+	char *q;
+	int rc = vg_daemon_start(&d, &m->pidfile, err);
+
+	if (rc != 0)
+		return rc;
+	q = vg_xasprintf("%s/queue/events.db", m->opts.home);
+	rc = vg_dq_open(q, NULL, &m->queue, err);
+	vg_free(q);
+	if (rc == 0)
+		rc = pipeline_open(m, err);
+	if (rc == 0 && setpriority(PRIO_PROCESS, 0, m->cfg.syscheck.process_priority) != 0)
+		vg_log_warn("cannot set process_priority %d: %s", m->cfg.syscheck.process_priority,
+			    strerror(errno));
+	return rc;
+}
+
+static void cleanup(struct manager *m)
+{
+	an_pipeline_close(m->pipeline);
+	vg_dq_close(m->queue);
+	vg_pidfile_release(m->pidfile);
+	rules_set_free(m->rules);
+	vg_free(m->config_path);
+	vg_free(m->hostname);
+	vg_free(m->ruleset_root);
+	vg_log_close();
+}
+
+int main(int argc, char **argv)
+{
+	struct manager m = {.fim_lock = PTHREAD_MUTEX_INITIALIZER};
+	struct vg_err err = VG_ERR_INIT;
+	bool loaded = false;
+	pthread_t sigthr;
+	int status = parse_args(argc, argv, &m.opts);
+
+	if (status != 0)
+		return status;
+	vg_log_init("vigie-manager", m.opts.debug ? VG_LOG_DEBUG : VG_LOG_INFO);
+	m.config_path = m.opts.config != NULL ? vg_xstrdup(m.opts.config)
+					      : vg_xasprintf("%s/etc/ossec.conf", m.opts.home);
+	m.hostname = host_name();
+	status = 1;
+	if (mgr_ruleset_root(&m.ruleset_root, &err) != 0 ||
+	    load_all(&m, &m.cfg, &m.rules, &err) != 0) {
+		fprintf(stderr, "vigie-manager: ERROR: %s\n", err.msg);
+		goto out;
+	}
+	loaded = true;
+	if (m.opts.test_config) {
+		printf("vigie-manager: %s: configuration OK (%zu rules, %zu lists, %zu "
+		       "director%s)\n",
+		       m.config_path, rules_set_count(m.rules), rules_set_list_count(m.rules),
+		       m.cfg.syscheck.ndirs, m.cfg.syscheck.ndirs == 1 ? "y" : "ies");
+		status = 0;
+		goto out;
+	}
+	vg_daemon_signals(&m.signals);
+	if (start(&m, &err) != 0 || fim_start(&m, &err) != 0) {
+		fprintf(stderr, "vigie-manager: ERROR: %s\n", err.msg);
+		vg_log_error("%s", err.msg);
+		fim_stop(&m);
+		goto out;
+	}
+	pthread_create(&sigthr, NULL, signal_thread, &m);
+	pthread_detach(sigthr);
+	vg_log_info("vigie-manager %s started: %zu rules, %zu lists, %zu director%s, home %s",
+		    VIGIE_VERSION, rules_set_count(m.rules), rules_set_list_count(m.rules),
+		    m.cfg.syscheck.ndirs, m.cfg.syscheck.ndirs == 1 ? "y" : "ies", m.opts.home);
+	status = run(&m);
+	vg_log_info("vigie-manager stopped");
+out:
+	if (loaded)
+		mgr_config_free(&m.cfg);
+	cleanup(&m);
+	return status;
+}
