@@ -6,7 +6,9 @@
  * write alerts.json/alerts.log (which assigns the id) and add the store row.
  * After each record that succeeded, batch_pos remembers where the alert
  * files end, so a failure at record k cuts the files back to the end of
- * record k-1 and commits exactly what precedes it.
+ * record k-1 and commits exactly what precedes it. Record k stays decoded
+ * and evaluated (retry_seq), so the retry writes the same alert and its
+ * rule counts it once, however many times the disk was full.
  */
 #include "manager/analysis.h"
 
@@ -44,6 +46,10 @@ struct an_pipeline {
 	uint64_t batch_last;            /* seq of the last record done */
 	struct an_alerts_pos batch_pos; /* the alert files after it */
 	int batch_rc;                   /* first failure, stops the batch */
+	/* the record whose alert failed to write: decoded and evaluated once,
+	 * so a retry writes the same alert and counts it (firedtimes) once */
+	uint64_t retry_seq;
+	const struct an_rule_info *retry_rule; /* borrowed from state */
 	struct vg_err batch_err;
 	struct an_pipeline_stats stats;
 };
@@ -150,6 +156,8 @@ static int process(struct an_pipeline *p, const struct vg_dq_rec *rec, struct vg
 	const char *loc, *line;
 	size_t loc_len, line_len;
 
+	if (rec->seq == p->retry_seq) /* decoded and evaluated already */
+		return emit(p, rec, an_decoded_event(p->decoded), p->retry_rule, err);
 	if (mgr_evqueue_split(rec->data, rec->len, &loc, &loc_len, &line, &line_len, &e) != 0) {
 		skip(p, rec, e.msg);
 		return 0;
@@ -172,7 +180,12 @@ static int process(struct an_pipeline *p, const struct vg_dq_rec *rec, struct vg
 	if (res.alert == NULL || res.no_log || res.ignored ||
 	    !an_alerts_file_wants(p->alerts, res.alert->level))
 		return 0;
-	return emit(p, rec, ev, res.alert, err);
+	int rc = emit(p, rec, ev, res.alert, err);
+	if (rc != 0) {
+		p->retry_seq = rec->seq;
+		p->retry_rule = res.alert;
+	}
+	return rc;
 }
 
 /* ---------------------------------------------------------------- batches */
@@ -186,6 +199,7 @@ static int on_record(void *ctx, const struct vg_dq_rec *rec)
 		p->batch_rc = rc;
 		return 1; /* stop the batch before this record */
 	}
+	p->retry_seq = 0;
 	p->batch_last = rec->seq;
 	an_alerts_file_position(p->alerts, &p->batch_pos);
 	return 0;
@@ -274,6 +288,7 @@ int an_pipeline_set_rules(struct an_pipeline *p, const struct rules_set *set, st
 	rules_state_free(p->state);
 	p->state = st; /* transferred */
 	p->rules = set;
+	p->retry_seq = 0; /* its rule belonged to the old state */
 	return 0;
 }
 

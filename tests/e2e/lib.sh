@@ -32,6 +32,10 @@ fail() {
 		echo "--- events.json" >&2
 		tail -n 5 "$T/events.json" | cut -c1-300 >&2
 	fi
+	if [ -f "$T/home/logs/alerts/alerts.json" ]; then
+		echo "--- alerts.json" >&2
+		tail -n 5 "$T/home/logs/alerts/alerts.json" | cut -c1-300 >&2
+	fi
 	exit 1
 }
 
@@ -87,4 +91,39 @@ count() {
 stop_agent() {
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID" || fail "agent exited with status $?"
+}
+
+# ---- the manager -------------------------------------------------------------
+MANAGER=$VG_BUILD_DIR/vigie-manager
+ALERTS=$T/home/logs/alerts/alerts.json
+
+# start_manager CONFIG [extra args...]: runs in the background, home $T/home
+start_manager() {
+	local conf=$1
+	shift
+	"$MANAGER" -c "$conf" -D "$T/home" -f "$@" >>"$T/manager.out" 2>&1 &
+	VG_PIDS+=($!)
+	MANAGER_PID=$!
+}
+
+# wait_alert TIMEOUT_S JQ_FILTER: until some alert in alerts.json matches
+wait_alert() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -le $end ]; do
+		if [ -f "$ALERTS" ] && [ "$(count_alerts "$2")" -gt 0 ]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "no alert matching '$2' within $1s"
+}
+
+# count_alerts JQ_FILTER: alerts in alerts.json matching the filter
+count_alerts() {
+	jq -c "select($1)" "$ALERTS" 2>/dev/null | wc -l
+}
+
+stop_manager() {
+	kill -TERM "$MANAGER_PID"
+	wait "$MANAGER_PID" || fail "manager exited with status $?"
 }
