@@ -205,6 +205,39 @@ static void test_analysis__scan_markers_raise_nothing(void **state)
 	assert_int_equal(st.skipped, 0);
 }
 
+/* 1 MiB fields: a FIM path over the decoder's cap is a logged skip; a JSON
+ * event with a 1 MiB value decodes (rule 87100's chain sees it) and raises
+ * a VirusTotal alert; the event after both is analysed as usual. */
+static void test_analysis__one_mib_fields_are_handled(void **state)
+{
+	struct fx *f = *state;
+	struct an_pipeline_stats st;
+	const size_t big = 1024 * 1024;
+	char *path = vg_xmalloc(big + 2);
+
+	path[0] = '/';
+	memset(path + 1, 'p', big);
+	path[big + 1] = '\0';
+	append_event(f, path);
+	char *vt = vg_xasprintf("{\"virustotal\":{\"found\":1,\"malicious\":1,\"source\":"
+				"{\"file\":\"%s\"},\"positives\":57,\"total\":70},"
+				"\"integration\":\"virustotal\"}",
+				path + big / 2);
+	const struct mgr_producer prod = {f->q, "000", "virustotal", NULL};
+	assert_int_equal(mgr_evqueue_append(&prod, vt, strlen(vt), NULL), 0);
+	append_event(f, "/srv/after-the-big-ones");
+	assert_int_equal(run(f), 3);
+	an_pipeline_stats(f->p, &st);
+	assert_int_equal(st.skipped, 1);
+	assert_int_equal(st.alerts, 2);
+	char *json = alerts_json(f);
+	assert_non_null(strstr(json, "\"id\":\"87105\""));
+	assert_non_null(strstr(json, "/srv/after-the-big-ones"));
+	vg_free(json);
+	vg_free(vt);
+	vg_free(path);
+}
+
 static void copy_db(const char *from_dir, const char *to_dir, const char *name)
 {
 	char *cmd = vg_xasprintf("cp -f %s/%s %s/ && (cp -f %s/%s-wal %s/ 2>/dev/null; true)",
@@ -305,6 +338,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_analysis__bad_records_are_skipped_not_fatal, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_analysis__scan_markers_raise_nothing, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_analysis__one_mib_fields_are_handled, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_analysis__replay_after_a_crash_writes_nothing_twice, setup, teardown),
