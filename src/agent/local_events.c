@@ -59,7 +59,7 @@ int local_events_reopen(struct local_events *le, struct vg_err *err)
 	return 0;
 }
 
-int local_events_write(void *ctx, const char *json, size_t len)
+int local_events_write(void *ctx, uint64_t seq, const char *json, size_t len)
 {
 	struct local_events *le = ctx;
 	struct iovec iov[2] = {{(void *)(uintptr_t)json, len}, {"\n", 1}};

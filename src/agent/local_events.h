@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/err.h"
 
@@ -17,8 +18,9 @@ struct local_events;
 
 int local_events_open(const char *path, struct local_events **out,
 		      struct vg_err *err) VG_MUST_CHECK;
-/* fim_emit_fn-compatible: append json and a newline; < 0 on failure (logged). */
-int local_events_write(void *ctx, const char *json, size_t len);
+/* fim_emit_fn-compatible: append json and a newline (seq unused); < 0 on
+ * failure (logged). */
+int local_events_write(void *ctx, uint64_t seq, const char *json, size_t len);
 /* Reopen the file (after rotation; SIGHUP). Standard output is kept. */
 int local_events_reopen(struct local_events *le, struct vg_err *err) VG_MUST_CHECK;
 void local_events_close(struct local_events *le);

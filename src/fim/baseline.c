@@ -6,6 +6,8 @@
  *               so rows are stored in path order and a directory's subtree
  *               is one contiguous range of the B-tree)
  *   meta        small key/value engine state
+ *   outbox      events waiting for delivery, by sequence number (version 2;
+ *               a version 1 file gets the table at open)
  * A database with a newer or unknown version is refused, never rewritten:
  * an older Vigie must not corrupt a newer baseline.
  *
@@ -23,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,7 +38,7 @@
 #include "lib/mem.h"
 #include "lib/str.h"
 
-#define BL_SCHEMA_VERSION 1
+#define BL_SCHEMA_VERSION 2
 #define BL_BUSY_TIMEOUT_MS 10000
 
 enum bl_stmt {
@@ -46,6 +49,9 @@ enum bl_stmt {
 	ST_RANGE,
 	ST_META_GET,
 	ST_META_SET,
+	ST_OUTBOX_ADD,
+	ST_OUTBOX_ALL,
+	ST_OUTBOX_TRIM,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -96,6 +102,9 @@ static const char *const bl_sql[ST_COUNT_ALL_STMTS] = {
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
 		    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [ST_OUTBOX_ADD] = "INSERT INTO outbox (seq, event) VALUES (?1, ?2)",
+    [ST_OUTBOX_ALL] = "SELECT seq, event FROM outbox ORDER BY seq",
+    [ST_OUTBOX_TRIM] = "DELETE FROM outbox WHERE seq <= ?1",
     /* IMMEDIATE: take the write lock now, where the busy timeout applies */
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -111,7 +120,8 @@ static const char bl_schema[] =
     " ctime_ns INTEGER NOT NULL, hash_state INTEGER NOT NULL,"
     " md5 BLOB, sha1 BLOB, sha256 BLOB) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-    "PRAGMA user_version = 1;";
+    "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, event BLOB NOT NULL);"
+    "PRAGMA user_version = 2;";
 
 struct fim_baseline {
 	sqlite3 *db;
@@ -717,4 +727,65 @@ int fim_baseline_meta_set(struct fim_baseline *bl, const char *key, int64_t valu
 		return bl_fail(bl, rc, "meta set", err);
 	}
 	return bl_run(bl, ST_META_SET, "meta set", err);
+}
+
+/* ---- Outbox ------------------------------------------------------------------------ */
+
+int fim_baseline_outbox_add(struct fim_baseline *bl, uint64_t seq, const void *event, size_t len,
+			    struct vg_err *err)
+{
+	sqlite3_stmt *st = bl->st[ST_OUTBOX_ADD];
+	int rc = bl_check_idle(bl, err);
+
+	if (rc != 0)
+		return rc;
+	if (seq > INT64_MAX || len > INT_MAX)
+		return vg_err_set(err, VG_ETOOBIG, "baseline %s: outbox event too big", bl->path);
+	rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_blob(st, 2, event, (int)len, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		sqlite3_clear_bindings(st);
+		return bl_fail(bl, rc, "outbox add", err);
+	}
+	return bl_run(bl, ST_OUTBOX_ADD, "outbox add", err);
+}
+
+int fim_baseline_outbox_foreach(struct fim_baseline *bl, fim_outbox_fn fn, void *ctx,
+				uint64_t *last, struct vg_err *err)
+{
+	sqlite3_stmt *st = bl->st[ST_OUTBOX_ALL];
+	int rc = bl_check_idle(bl, err);
+
+	*last = 0;
+	if (rc != 0)
+		return rc;
+	bl->walking = true;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+		const void *ev = sqlite3_column_blob(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+		if (fn(ctx, seq, ev != NULL ? ev : "", len) != 0)
+			break;
+		*last = seq;
+	}
+	bl->walking = false;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : bl_fail(bl, rc, "outbox read", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int fim_baseline_outbox_trim(struct fim_baseline *bl, uint64_t upto, struct vg_err *err)
+{
+	sqlite3_stmt *st = bl->st[ST_OUTBOX_TRIM];
+	int rc = bl_check_idle(bl, err);
+
+	if (rc != 0)
+		return rc;
+	rc = sqlite3_bind_int64(st, 1, upto > INT64_MAX ? INT64_MAX : (sqlite3_int64)upto);
+	if (rc != SQLITE_OK) {
+		sqlite3_clear_bindings(st);
+		return bl_fail(bl, rc, "outbox trim", err);
+	}
+	return bl_run(bl, ST_OUTBOX_TRIM, "outbox trim", err);
 }

@@ -89,4 +89,26 @@ int fim_baseline_meta_get(struct fim_baseline *bl, const char *key, int64_t *out
 int fim_baseline_meta_set(struct fim_baseline *bl, const char *key, int64_t value,
 			  struct vg_err *err) VG_MUST_CHECK;
 
+/*
+ * The outbox: events recorded in the same transaction as the baseline
+ * change they report, so that a crash can neither lose one (it is still
+ * there at the next start) nor tell it twice under two names (its sequence
+ * number was committed with it, so a receiver that remembers the highest
+ * number it took drops a second delivery). Vigie addition.
+ *
+ * fim_baseline_outbox_add stores event under seq (increasing; inside a
+ * transaction to be atomic with the change). fim_baseline_outbox_foreach
+ * calls fn for each stored event in seq order until fn returns non-zero;
+ * *last receives the seq of the last event fn accepted (0: none). fn must
+ * not call the handle. fim_baseline_outbox_trim deletes the events up to
+ * and including upto, once delivered.
+ */
+typedef int (*fim_outbox_fn)(void *ctx, uint64_t seq, const void *event, size_t len);
+int fim_baseline_outbox_add(struct fim_baseline *bl, uint64_t seq, const void *event, size_t len,
+			    struct vg_err *err) VG_MUST_CHECK;
+int fim_baseline_outbox_foreach(struct fim_baseline *bl, fim_outbox_fn fn, void *ctx,
+				uint64_t *last, struct vg_err *err) VG_MUST_CHECK;
+int fim_baseline_outbox_trim(struct fim_baseline *bl, uint64_t upto,
+			     struct vg_err *err) VG_MUST_CHECK;
+
 #endif

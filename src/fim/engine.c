@@ -51,6 +51,10 @@ struct fim_engine {
 	fim_emit_fn emit;
 	void *ctx;
 	bool oneshot;
+	bool outbox;          /* events go through the baseline's outbox */
+	uint64_t out_seq;     /* last outbox sequence number used */
+	bool out_pending;     /* committed outbox events not yet delivered */
+	bool failed_delivery; /* the sink refused an outbox event */
 
 	struct fim_baseline *bl;
 	struct fim_pool *pool;
@@ -72,6 +76,7 @@ struct fim_engine {
 	uint64_t interleave_ns;   /* last look at realtime changes during a walk */
 	struct vg_hmap *inflight; /* path -> marker: hash job under way */
 	struct vg_hmap *again;    /* paths changed while in flight */
+	bool in_txn;              /* a baseline transaction is open */
 	uint64_t writes;          /* uncommitted baseline writes */
 	uint64_t txn_start_ns;
 	time_t next_scan;
@@ -96,14 +101,56 @@ static void engine_fail(struct fim_engine *e, int rc, const char *what, const ch
 
 /* ------------------------------------------------------- baseline and emit */
 
+/* Hand one committed outbox event to the sink; non-zero stops the delivery. */
+static int engine_deliver_one(void *ctx, uint64_t seq, const void *ev, size_t len)
+{
+	struct fim_engine *e = ctx;
+	if (e->emit(e->ctx, seq, ev, len) < 0) {
+		e->failed_delivery = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Deliver what the outbox holds, then forget what was delivered. */
+static void engine_deliver(struct fim_engine *e)
+{
+	struct vg_err err = VG_ERR_INIT;
+	uint64_t last = 0;
+
+	if (!e->out_pending || e->failed != 0)
+		return;
+	e->failed_delivery = false;
+	if (fim_baseline_outbox_foreach(e->bl, engine_deliver_one, e, &last, &err) != 0) {
+		engine_fail(e, err.code, "cannot read the event outbox", err.msg);
+		return;
+	}
+	if (last != 0 && fim_baseline_outbox_trim(e->bl, last, &err) != 0) {
+		engine_fail(e, err.code, "cannot trim the event outbox", err.msg);
+		return;
+	}
+	e->out_pending = false;
+	if (e->failed_delivery) /* the sink refused one: it stays for the next start */
+		engine_fail(e, VG_EINTERNAL, "cannot deliver events", "the event sink failed");
+}
+
 static void engine_commit(struct fim_engine *e)
 {
 	struct vg_err err = VG_ERR_INIT;
-	if (e->writes == 0)
+	int rc = 0;
+
+	if (!e->in_txn)
 		return;
-	if (fim_baseline_commit(e->bl, &err) != 0)
+	/* the next start numbers on from here, even if the outbox is empty then */
+	if (e->out_pending)
+		rc = fim_baseline_meta_set(e->bl, "outbox_seq", (int64_t)e->out_seq, &err);
+	if (rc == 0)
+		rc = fim_baseline_commit(e->bl, &err);
+	if (rc != 0)
 		engine_fail(e, err.code, "cannot commit the baseline", err.msg);
+	e->in_txn = false;
 	e->writes = 0;
+	engine_deliver(e);
 }
 
 static void engine_wrote(struct fim_engine *e)
@@ -116,20 +163,44 @@ static void engine_wrote(struct fim_engine *e)
 static int engine_txn(struct fim_engine *e)
 {
 	struct vg_err err = VG_ERR_INIT;
-	if (e->writes > 0)
+	if (e->in_txn)
 		return 0;
 	if (fim_baseline_begin(e->bl, &err) != 0) {
 		engine_fail(e, err.code, "cannot write the baseline", err.msg);
 		return -1;
 	}
+	e->in_txn = true;
 	e->txn_start_ns = fim_now_ns();
 	return 0;
+}
+
+/* Store the formatted event in e->ev in the outbox, in the current batch. */
+static bool engine_outbox_add(struct fim_engine *e)
+{
+	struct vg_err err = VG_ERR_INIT;
+	struct timespec ts;
+
+	if (engine_txn(e) != 0)
+		return false;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	uint64_t seq = now_us > e->out_seq ? now_us : e->out_seq + 1;
+	if (fim_baseline_outbox_add(e->bl, seq, e->ev.data, e->ev.len, &err) != 0) {
+		engine_fail(e, err.code, "cannot write the event outbox", err.msg);
+		return false;
+	}
+	e->out_seq = seq;
+	e->out_pending = true;
+	e->writes++; /* committed with the change it reports, never before */
+	return true;
 }
 
 /* Hand the formatted event in e->ev to the sink; false (and stop) if it fails. */
 static bool engine_emit_raw(struct fim_engine *e)
 {
-	if (e->emit(e->ctx, e->ev.data, e->ev.len) < 0) {
+	if (e->outbox)
+		return engine_outbox_add(e);
+	if (e->emit(e->ctx, 0, e->ev.data, e->ev.len) < 0) {
 		engine_fail(e, VG_EINTERNAL, "cannot deliver events", "the event sink failed");
 		return false;
 	}
@@ -763,6 +834,7 @@ int fim_engine_run(struct fim_engine *e, struct vg_err *err)
 	int rc = engine_start_watch(e, err);
 	if (rc != 0)
 		return rc;
+	engine_deliver(e); /* before anything new: delivery keeps seq order */
 	if (!e->baseline_done || e->cfg->scan_on_start || e->oneshot)
 		engine_scan(e);
 	e->next_scan = engine_next_scan(e->cfg, time(NULL));
@@ -778,16 +850,29 @@ int fim_engine_run(struct fim_engine *e, struct vg_err *err)
 
 /* ------------------------------------------------------------- lifecycle */
 
+/* A meta value, 0 when the key is absent (a new baseline). */
+static int engine_meta(struct fim_engine *e, const char *key, int64_t *v, struct vg_err *err)
+{
+	int rc = fim_baseline_meta_get(e->bl, key, v, err);
+	if (rc == VG_ENOTFOUND) {
+		vg_err_clear(err);
+		*v = 0;
+		rc = 0;
+	}
+	return rc;
+}
+
 int fim_engine_new(const struct fim_engine_opts *opts, struct fim_engine **out, struct vg_err *err)
 {
 	struct fim_engine *e = vg_xcalloc(1, sizeof(*e));
-	int64_t done = 0;
+	int64_t done = 0, out_seq = 0;
 	int rc;
 
 	*out = NULL;
 	e->cfg = opts->cfg;
 	e->emit = opts->emit;
 	e->ctx = opts->ctx;
+	e->outbox = opts->outbox;
 	e->oneshot = opts->oneshot;
 	vg_notify_init(&e->wake);
 	pthread_mutex_init(&e->stats_lock, NULL);
@@ -799,11 +884,9 @@ int fim_engine_new(const struct fim_engine_opts *opts, struct fim_engine **out, 
 				     ENGINE_MAX_DELAY_NS, vg_notify_kick, &e->wake);
 	rc = fim_baseline_open(opts->db_path, &e->bl, err);
 	if (rc == 0)
-		rc = fim_baseline_meta_get(e->bl, "baseline_done", &done, err);
-	if (rc == VG_ENOTFOUND) {
-		vg_err_clear(err);
-		rc = 0;
-	}
+		rc = engine_meta(e, "baseline_done", &done, err);
+	if (rc == 0)
+		rc = engine_meta(e, "outbox_seq", &out_seq, err);
 	if (rc == 0)
 		rc = fim_baseline_count(e->bl, &e->nfiles, err);
 	if (rc == 0)
@@ -813,6 +896,8 @@ int fim_engine_new(const struct fim_engine_opts *opts, struct fim_engine **out, 
 		return rc;
 	}
 	e->baseline_done = done != 0;
+	e->out_seq = out_seq > 0 ? (uint64_t)out_seq : 0;
+	e->out_pending = e->outbox; /* what a previous run left undelivered */
 	*out = e;
 	return 0;
 }
@@ -842,7 +927,7 @@ void fim_engine_free(struct fim_engine *e)
 		return;
 	fim_watch_free(e->watch);
 	fim_pool_free(e->pool);
-	if (e->bl != NULL && e->writes > 0)
+	if (e->bl != NULL && e->in_txn)
 		fim_baseline_rollback(e->bl);
 	fim_baseline_close(e->bl);
 	fim_changeq_free(e->changes);

@@ -14,9 +14,14 @@
  * Lost realtime events (queue overflow, watch limit) trigger an immediate
  * rescan of the roots concerned and an overflow notice.
  *
- * Ordering for "nothing lost": an event is emitted before the baseline
- * change that records it is committed, so a crash can repeat an event but
- * never lose one.
+ * Ordering for "nothing lost": by default an event is emitted before the
+ * baseline change that records it is committed, so a crash can repeat an
+ * event but never lose one. With opts.outbox the event is instead stored
+ * in the baseline's outbox in the same transaction as the change, and
+ * emitted after the commit with its sequence number (increasing, never
+ * reused, even by a new baseline: it starts from the clock in µs). A crash
+ * then repeats an event only under the same number, which the receiver
+ * recognises: exactly once, end to end (vigie-manager's agent 000).
  */
 #ifndef FIM_ENGINE_H
 #define FIM_ENGINE_H
@@ -28,8 +33,12 @@
 #include "fim/config.h"
 #include "lib/err.h"
 
-/* Receives one JSON event (no newline) on the engine thread; < 0 stops the engine. */
-typedef int (*fim_emit_fn)(void *ctx, const char *json, size_t len);
+/*
+ * Receives one JSON event (no newline) on the engine thread; < 0 stops the
+ * engine (with opts.outbox the event stays in the outbox for the next
+ * start). seq is the event's outbox sequence number, 0 without opts.outbox.
+ */
+typedef int (*fim_emit_fn)(void *ctx, uint64_t seq, const char *json, size_t len);
 
 struct fim_engine_opts {
 	const struct fim_config *cfg; /* borrowed; must outlive the engine */
@@ -37,12 +46,13 @@ struct fim_engine_opts {
 	fim_emit_fn emit;
 	void *ctx;
 	bool oneshot;       /* one scan, then fim_engine_run returns */
+	bool outbox;        /* deliver through the baseline's outbox (see above) */
 	uint64_t settle_ms; /* quiet time before a realtime change is handled */
 };
 
 #define FIM_ENGINE_OPTS_INIT                                                                       \
 	{                                                                                          \
-		NULL, NULL, NULL, NULL, false, 5                                                   \
+		NULL, NULL, NULL, NULL, false, false, 5                                            \
 	}
 
 struct fim_engine_stats {

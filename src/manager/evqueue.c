@@ -23,7 +23,7 @@ static int check(const struct mgr_producer *p, const char *line, size_t len, str
 	return 0;
 }
 
-int mgr_evqueue_append(const struct mgr_producer *p, const char *line, size_t len,
+int mgr_evqueue_append(const struct mgr_producer *p, uint64_t seq, const char *line, size_t len,
 		       struct vg_err *err)
 {
 	struct vg_buf b;
@@ -61,10 +61,10 @@ out:
 	return rc;
 }
 
-int mgr_evqueue_fim_emit(void *p, const char *json, size_t len)
+int mgr_evqueue_fim_emit(void *p, uint64_t seq, const char *json, size_t len)
 {
 	struct vg_err err = VG_ERR_INIT;
-	int rc = mgr_evqueue_append(p, json, len, &err);
+	int rc = mgr_evqueue_append(p, seq, json, len, &err);
 	if (rc != 0)
 		vg_log_error("FIM event not queued: %s", err.msg);
 	return rc;

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/dqueue.h"
 #include "lib/err.h"
@@ -35,18 +36,21 @@ struct mgr_producer {
 
 /*
  * Append "location\nline" as one durable record, waiting while the queue
- * is full (until *stop is set: then VG_ETOOBIG). A location with a newline
- * or over MGR_EVQUEUE_MAX_LOCATION, or a line with a newline, is VG_EPARSE.
+ * is full (until *stop is set: then VG_ETOOBIG). seq is the producer's
+ * sequence number for the record (0: none): a record whose seq is not above
+ * the highest one the queue took from this source is a redelivery, and is
+ * dropped (0 is returned). A location with a newline or over
+ * MGR_EVQUEUE_MAX_LOCATION, or a line with a newline, is VG_EPARSE.
  */
-int mgr_evqueue_append(const struct mgr_producer *p, const char *line, size_t len,
+int mgr_evqueue_append(const struct mgr_producer *p, uint64_t seq, const char *line, size_t len,
 		       struct vg_err *err) VG_MUST_CHECK;
 
 /*
  * fim_emit_fn-compatible: append json as a line of p (a struct
- * mgr_producer *); < 0 (logged) stops the FIM engine, which then keeps the
- * baseline change uncommitted, so nothing is lost.
+ * mgr_producer *) under the FIM engine's outbox seq; < 0 (logged) stops
+ * the engine, which keeps the event in its outbox, so nothing is lost.
  */
-int mgr_evqueue_fim_emit(void *p, const char *json, size_t len);
+int mgr_evqueue_fim_emit(void *p, uint64_t seq, const char *json, size_t len);
 
 /*
  * Split a record's data into its location and line (both borrowed from

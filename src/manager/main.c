@@ -209,6 +209,7 @@ static int fim_start(struct manager *m, struct vg_err *err)
 	eo.db_path = db;
 	eo.emit = mgr_evqueue_fim_emit;
 	eo.ctx = &m->fim_producer;
+	eo.outbox = true; /* exactly once into the queue, even across kill -9 */
 	pthread_mutex_lock(&m->fim_lock);
 	rc = fim_engine_new(&eo, &m->engine, err);
 	pthread_mutex_unlock(&m->fim_lock);

@@ -570,6 +570,71 @@ static void test_baseline__100k_puts_and_gets_are_fast(void **state)
 	fim_baseline_close(bl);
 }
 
+struct outbox_seen {
+	uint64_t seqs[8];
+	char events[8][16];
+	size_t n;
+	size_t stop_after; /* refuse the event after this many */
+};
+
+static int outbox_collect(void *ctx, uint64_t seq, const void *ev, size_t len)
+{
+	struct outbox_seen *s = ctx;
+	if (s->n == s->stop_after || s->n == 8 || len >= 16)
+		return 1;
+	s->seqs[s->n] = seq;
+	memcpy(s->events[s->n], ev, len);
+	s->events[s->n][len] = '\0';
+	s->n++;
+	return 0;
+}
+
+/* Events stored with their change come back in seq order after a reopen; a
+ * rolled-back one never existed; a refused one stays; trim forgets. */
+static void test_baseline__outbox_keeps_events_with_their_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct fim_baseline *bl = open_ok(f->db);
+	struct outbox_seen seen = {.stop_after = 8};
+	struct vg_err err = VG_ERR_INIT;
+	uint64_t last = 0;
+
+	assert_int_equal(fim_baseline_begin(bl, &err), 0);
+	put_path(bl, "/etc/a", 6);
+	assert_int_equal(fim_baseline_outbox_add(bl, 20, "ev-a", 4, &err), 0);
+	assert_int_equal(fim_baseline_outbox_add(bl, 30, "ev-b", 4, &err), 0);
+	assert_int_equal(fim_baseline_commit(bl, &err), 0);
+	assert_int_equal(fim_baseline_begin(bl, &err), 0);
+	assert_int_equal(fim_baseline_outbox_add(bl, 40, "ev-lost", 7, &err), 0);
+	fim_baseline_rollback(bl);
+	assert_int_equal(fim_baseline_outbox_add(bl, 50, "ev-c", 4, &err), 0); /* autocommit */
+	fim_baseline_close(bl);
+
+	bl = open_ok(f->db);
+	assert_int_equal(fim_baseline_outbox_foreach(bl, outbox_collect, &seen, &last, &err), 0);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(last, 50);
+	assert_int_equal(seen.seqs[0], 20);
+	assert_string_equal(seen.events[1], "ev-b");
+	assert_string_equal(seen.events[2], "ev-c");
+
+	/* the sink refuses the second: last names the first, the rest stays */
+	seen = (struct outbox_seen){.stop_after = 1};
+	assert_int_equal(fim_baseline_outbox_foreach(bl, outbox_collect, &seen, &last, &err), 0);
+	assert_int_equal(last, 20);
+	assert_int_equal(fim_baseline_outbox_trim(bl, last, &err), 0);
+	seen = (struct outbox_seen){.stop_after = 8};
+	assert_int_equal(fim_baseline_outbox_foreach(bl, outbox_collect, &seen, &last, &err), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.seqs[0], 30);
+	assert_int_equal(fim_baseline_outbox_trim(bl, 50, &err), 0);
+	seen = (struct outbox_seen){.stop_after = 8};
+	assert_int_equal(fim_baseline_outbox_foreach(bl, outbox_collect, &seen, &last, &err), 0);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(last, 0);
+	fim_baseline_close(bl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +646,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_baseline__foreach_under_stops_and_refuses_reentry,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_baseline__meta_get_set, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_baseline__outbox_keeps_events_with_their_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_baseline__reopen_persists_and_mode_0600, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_baseline__open_errors_are_clear, setup, teardown),

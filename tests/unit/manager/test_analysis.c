@@ -46,7 +46,7 @@ static char *event_line(const char *path)
 static void append_raw(struct fx *f, const char *line)
 {
 	const struct mgr_producer prod = {f->q, "000", "syscheck", NULL};
-	assert_int_equal(mgr_evqueue_append(&prod, line, strlen(line), NULL), 0);
+	assert_int_equal(mgr_evqueue_append(&prod, 0, line, strlen(line), NULL), 0);
 }
 
 static void append_event(struct fx *f, const char *path)
@@ -224,7 +224,7 @@ static void test_analysis__one_mib_fields_are_handled(void **state)
 				"\"integration\":\"virustotal\"}",
 				path + big / 2);
 	const struct mgr_producer prod = {f->q, "000", "virustotal", NULL};
-	assert_int_equal(mgr_evqueue_append(&prod, vt, strlen(vt), NULL), 0);
+	assert_int_equal(mgr_evqueue_append(&prod, 0, vt, strlen(vt), NULL), 0);
 	append_event(f, "/srv/after-the-big-ones");
 	assert_int_equal(run(f), 3);
 	an_pipeline_stats(f->p, &st);
