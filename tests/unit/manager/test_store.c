@@ -549,6 +549,8 @@ static void test_store__path_and_hash_lookups_span_key_partitions(void **state)
 	}
 	assert_int_equal(store_commit(f->w, 1, NULL, &err), 0);
 	assert_true(raw_count(f->db, "SELECT count(*) FROM key_part") >= 2);
+	/* vg_db_opts.page_size reached the new file (set before WAL mode) */
+	assert_int_equal(raw_count(f->db, "PRAGMA page_size"), 65536);
 	struct store_reader *r = reader_ok(f->db);
 	const int probe[] = {0, 5, 8191, 8192, n - 1};
 	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
