@@ -172,6 +172,13 @@ static int db_settings(sqlite3 *db, const struct vg_db_opts *o, struct vg_err *e
 	if (o->readonly)
 		return vg_db_exec(db, "SELECT count(*) FROM sqlite_master", "reading the schema",
 				  err);
+	/* before WAL: the page size of a WAL database can no longer change */
+	if (o->page_size > 0) {
+		snprintf(sql, sizeof(sql), "PRAGMA page_size = %d", o->page_size);
+		rc = vg_db_exec(db, sql, "setting the page size", err);
+		if (rc != 0)
+			return rc;
+	}
 	return vg_db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
 			  "setting WAL mode", err);
 }

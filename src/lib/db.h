@@ -36,11 +36,12 @@ struct vg_db_opts {
 	int busy_ms;       /* busy timeout; 0 = 10 s */
 	int64_t cache_kib; /* page cache in KiB; 0 = SQLite's default (2 MiB) */
 	const char *what;  /* names the database in messages ("event queue") */
+	int page_size;     /* bytes, a power of two 512..65536, for a new file; 0 = 4096 */
 };
 
 #define VG_DB_OPTS_INIT                                                                            \
 	{                                                                                          \
-		false, 0, 0, 0, "database"                                                         \
+		false, 0, 0, 0, "database", 0                                                      \
 	}
 
 /*

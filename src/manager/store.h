@@ -40,7 +40,7 @@ struct store_reader;
  * columns are stored as NULL; id and json are required.
  */
 struct store_alert {
-	const char *id; /* Wazuh's "<epoch>.<offset>", unique */
+	const char *id; /* Wazuh's "<epoch>.<offset>" (decimal, no leading zero), unique */
 	int64_t time_ms;
 	unsigned rule_id;
 	unsigned level;
@@ -86,6 +86,8 @@ int store_begin(struct store *s, struct vg_err *err) VG_MUST_CHECK;
 /*
  * Add one alert to the open batch. *added (may be NULL) is false when an
  * alert with the same id was already stored (a replay): nothing changes.
+ * An id that is not "<epoch>.<offset>" is VG_EPARSE. Its path and hash
+ * keys are written by store_commit (sorted: cheaper for the B-tree).
  */
 int store_add(struct store *s, const struct store_alert *a, bool *added,
 	      struct vg_err *err) VG_MUST_CHECK;
@@ -132,7 +134,8 @@ struct store_filter {
 	unsigned min_level;        /* 0 = any */
 	const char *agent_id;      /* exact */
 	const char *group;         /* one rule group, exact ("syscheck", "pci_dss_11.5") */
-	const char *path_prefix;   /* byte-wise prefix of path */
+	const char *path;          /* exact path (indexed) */
+	const char *path_prefix;   /* byte-wise prefix of path (filters, not indexed) */
 	const char *hash;          /* md5, sha1 or sha256 (told apart by length) */
 	const char *text;          /* substring of the description (ASCII case-insensitive) */
 	struct store_cursor after; /* paging: rows strictly after this position */
@@ -141,7 +144,7 @@ struct store_filter {
 
 #define STORE_FILTER_INIT                                                                          \
 	{                                                                                          \
-		0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, {0, 0}, 0                                \
+		0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, {0, 0}, 0                          \
 	}
 
 /* Called per row, newest first; non-zero stops the query (not an error). */

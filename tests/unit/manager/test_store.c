@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "lib/mem.h"
 #include "manager/store.h"
 
@@ -167,6 +169,14 @@ static void query_ok(struct store_reader *r, const struct store_filter *f, struc
 		fail_msg("store_query: %s", err.msg);
 }
 
+/* i of an id made by make_alert ("<epoch>.<1000 + i>"). */
+static int alert_no(const char *id)
+{
+	const char *dot = strchr(id, '.');
+	assert_non_null(dot);
+	return (int)strtol(dot + 1, NULL, 10) - 1000;
+}
+
 static void test_store__batch_and_checkpoint_commit_together(void **state)
 {
 	struct fixture *f = *state;
@@ -278,6 +288,13 @@ static void test_store__each_filter_selects_its_rows(void **state)
 	assert_int_equal(count_ok(r, &fl), 5);
 	fl.path_prefix = "/srv/%"; /* no LIKE wildcard */
 	assert_int_equal(count_ok(r, &fl), 0);
+	fl = (struct store_filter)STORE_FILTER_INIT;
+	fl.path = "/srv/odd/file7";
+	query_ok(r, &fl, &rows, NULL);
+	assert_int_equal(rows.n, 1);
+	assert_int_equal(alert_no(rows.id[0]), 7);
+	fl.path = "/srv/odd/file"; /* exact, not a prefix */
+	assert_int_equal(count_ok(r, &fl), 0);
 
 	make_alert(&b, 7, 0);
 	fl = (struct store_filter)STORE_FILTER_INIT;
@@ -310,14 +327,6 @@ static void test_store__each_filter_selects_its_rows(void **state)
 	fl.group = "ossec";
 	assert_int_equal(count_ok(r, &fl), 2); /* i % 12 == 0: 0, 12 */
 	store_reader_close(r);
-}
-
-/* i of an id made by make_alert ("<epoch>.<1000 + i>"). */
-static int alert_no(const char *id)
-{
-	const char *dot = strchr(id, '.');
-	assert_non_null(dot);
-	return (int)strtol(dot + 1, NULL, 10) - 1000;
 }
 
 static void test_store__paging_walks_every_row_once_newest_first(void **state)
@@ -361,6 +370,21 @@ static void test_store__paging_walks_every_row_once_newest_first(void **state)
 	store_reader_close(r);
 }
 
+/* The single number a raw SQL query gives (reads the store's tables directly). */
+static int64_t raw_count(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
 static void test_store__prune_deletes_old_alerts_and_their_groups(void **state)
 {
 	struct fixture *f = *state;
@@ -379,6 +403,11 @@ static void test_store__prune_deletes_old_alerts_and_their_groups(void **state)
 	fl.group = "pci_dss_11.5"; /* odd ones of 4..9 */
 	assert_int_equal(count_ok(r, &fl), 3);
 	store_reader_close(r);
+	/*
+	 * their keys went with them: 2 per remaining alert (the path's, and one
+	 * for the three digests, whose first 16 hex digits are all 0 here)
+	 */
+	assert_int_equal(raw_count(f->db, "SELECT count(*) FROM alert_key"), 6 * 2);
 	/* nothing left to prune: 0, not an error */
 	assert_int_equal(store_prune(f->w, t0 + 4000, &deleted, &err), 0);
 	assert_int_equal(deleted, 0);
@@ -501,6 +530,119 @@ static void test_store__read_only_file_system_is_eperm(void **state)
 	umount(mnt);
 }
 
+/* Keys live in partitions of 8192 alerts: lookups must find every partition's. */
+static void test_store__path_and_hash_lookups_span_key_partitions(void **state)
+{
+	struct fixture *f = *state;
+	const int n = 8192 + 300;
+	const int64_t t0 = 1700000000000;
+	struct vg_err err = VG_ERR_INIT;
+	struct store_filter fl = STORE_FILTER_INIT;
+	struct alert_buf b;
+	struct rows rows;
+
+	assert_int_equal(store_begin(f->w, &err), 0);
+	for (int i = 0; i < n; i++) {
+		make_alert(&b, i, t0 + i);
+		b.a.json = "{}";
+		add_ok(f->w, &b.a, true);
+	}
+	assert_int_equal(store_commit(f->w, 1, NULL, &err), 0);
+	assert_true(raw_count(f->db, "SELECT count(*) FROM key_part") >= 2);
+	/* vg_db_opts.page_size reached the new file (set before WAL mode) */
+	assert_int_equal(raw_count(f->db, "PRAGMA page_size"), 65536);
+	struct store_reader *r = reader_ok(f->db);
+	const int probe[] = {0, 5, 8191, 8192, n - 1};
+	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+		make_alert(&b, probe[i], 0);
+		fl = (struct store_filter)STORE_FILTER_INIT;
+		fl.path = b.path;
+		query_ok(r, &fl, &rows, NULL);
+		assert_int_equal(rows.n, 1);
+		assert_int_equal(alert_no(rows.id[0]), probe[i]);
+		fl.path = NULL;
+		fl.hash = b.sha256; /* every sha256 here shares its first 16 digits: re-checked */
+		query_ok(r, &fl, &rows, NULL);
+		assert_int_equal(rows.n, 1);
+		assert_int_equal(alert_no(rows.id[0]), probe[i]);
+	}
+	store_reader_close(r);
+	/* prune the first partition whole: its key_part row goes, lookups still work */
+	uint64_t deleted = 0;
+	assert_int_equal(store_prune(f->w, t0 + 8192, &deleted, &err), 0);
+	assert_int_equal(deleted, 8192);
+	assert_int_equal(raw_count(f->db, "SELECT count(*) FROM key_part WHERE part = 0"), 0);
+	add_batch(f->w, n, 1, t0 + n, 2); /* the writer re-adds what it needs */
+	r = reader_ok(f->db);
+	make_alert(&b, n, 0);
+	fl = (struct store_filter)STORE_FILTER_INIT;
+	fl.hash = b.md5;
+	assert_int_equal(count_ok(r, &fl), 1);
+	make_alert(&b, 3, 0);
+	fl.hash = b.md5;
+	assert_int_equal(count_ok(r, &fl), 0);
+	store_reader_close(r);
+}
+
+/* A class first seen in a rolled back batch is gone with it: the cache must forget it. */
+static void test_store__rollback_forgets_new_rule_classes(void **state)
+{
+	struct fixture *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	struct alert_buf b;
+
+	assert_int_equal(store_begin(f->w, &err), 0);
+	make_alert(&b, 1, 1700000000000);
+	b.a.groups = "brand_new,";
+	b.a.rule_id = 100200;
+	add_ok(f->w, &b.a, true);
+	store_rollback(f->w);
+	assert_int_equal(store_begin(f->w, &err), 0);
+	add_ok(f->w, &b.a, true);
+	assert_int_equal(store_commit(f->w, 1, NULL, &err), 0);
+
+	struct store_reader *r = reader_ok(f->db);
+	struct store_filter fl = STORE_FILTER_INIT;
+	struct rows rows;
+	fl.group = "brand_new";
+	assert_int_equal(count_ok(r, &fl), 1);
+	fl.group = NULL;
+	fl.rule_id = 100200;
+	query_ok(r, &fl, &rows, NULL);
+	assert_int_equal(rows.n, 1);
+	store_reader_close(r);
+}
+
+/* Ids are stored as two integers: only Wazuh's canonical "<epoch>.<offset>". */
+static void test_store__malformed_alert_id_is_eparse(void **state)
+{
+	struct fixture *f = *state;
+	const char *bad[] = {"",     "1",    "1.",   ".1",   "1.2.3",
+			     "01.2", "1.02", "-1.2", "1.2x", "12345678901234567890.1"};
+	struct vg_err err = VG_ERR_INIT;
+	struct alert_buf b;
+	char *json = NULL;
+
+	assert_int_equal(store_begin(f->w, &err), 0);
+	make_alert(&b, 1, 1700000000000);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b.a.id = bad[i];
+		vg_err_clear(&err);
+		assert_int_equal(store_add(f->w, &b.a, NULL, &err), VG_EPARSE);
+	}
+	b.a.id = "0.0";
+	add_ok(f->w, &b.a, true);
+	assert_int_equal(store_commit(f->w, 1, NULL, &err), 0);
+	struct store_reader *r = reader_ok(f->db);
+	assert_int_equal(store_get(r, "0.0", &json, &err), 0);
+	assert_string_equal(json, b.json);
+	vg_free(json);
+	vg_err_clear(&err);
+	assert_int_equal(store_get(r, "00.0", &json, &err), VG_ENOTFOUND);
+	assert_null(json);
+	store_reader_close(r);
+}
+
 /* Alerts/s with every index; prints, asserts nothing about time. */
 static void test_store__measure_insert_rate(void **state)
 {
@@ -572,6 +714,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store__bad_paths_give_clear_errors, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store__read_only_file_system_is_eperm, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__path_and_hash_lookups_span_key_partitions,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store__rollback_forgets_new_rule_classes, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__malformed_alert_id_is_eparse, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store__measure_insert_rate, setup, teardown),
 	};
