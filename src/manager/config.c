@@ -5,7 +5,7 @@
 
 #include "lib/conf.h"
 
-static void config_init(struct mgr_config *cfg)
+void mgr_config_init(struct mgr_config *cfg)
 {
 	const struct an_settings defaults = AN_SETTINGS_INIT;
 
@@ -22,7 +22,7 @@ int mgr_config_load(const char *path, struct mgr_config *cfg, struct vg_err *err
 	};
 	int rc;
 
-	config_init(cfg);
+	mgr_config_init(cfg);
 	an_settings_sections(&cfg->settings, &sections[2]);
 	rc = vg_conf_load(path, sections, sizeof(sections) / sizeof(sections[0]), err);
 	if (rc != 0)

@@ -20,6 +20,9 @@ struct mgr_config {
 	struct an_settings settings;
 };
 
+/* Wazuh's defaults: what a file without any of these sections gives. */
+void mgr_config_init(struct mgr_config *cfg);
+
 /* Load path into cfg (initialised here). On failure cfg holds nothing. */
 int mgr_config_load(const char *path, struct mgr_config *cfg, struct vg_err *err) VG_MUST_CHECK;
 

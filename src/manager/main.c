@@ -33,8 +33,10 @@
 #include "manager/analysis.h"
 #include "manager/config.h"
 #include "manager/evqueue.h"
+#include "manager/hostname.h"
 #include "manager/paths.h"
 #include "manager/rules.h"
+#include "manager/ruleset_load.h"
 
 #define MGR_DEFAULT_HOME "/var/vigie"
 #define MGR_IDLE_WAIT_MS 500 /* pipeline wait between looks at the flags */
@@ -161,22 +163,12 @@ static int parse_args(int argc, char **argv, struct mgr_opts *o)
 
 /* ---------------------------------------------------------------- configuration */
 
-/* Load ossec.conf and the rules it names; on failure neither is changed. */
+/* Load ossec.conf and the rules it names, as `vigie logtest` does. */
 static int load_all(const struct manager *m, struct mgr_config *cfg, struct rules_set **rules,
 		    struct vg_err *err)
 {
-	struct rules_opts ro = RULES_OPTS_INIT;
-	int rc = mgr_config_load(m->config_path, cfg, err);
-
-	if (rc != 0)
-		return rc;
-	ro.home = m->opts.home;
-	ro.ruleset_root = m->ruleset_root;
-	ro.conf = &cfg->ruleset;
-	ro.email_alert_level = cfg->settings.email_alert_level;
-	if ((rc = rules_load(&ro, rules, err)) != 0)
-		mgr_config_free(cfg);
-	return rc;
+	const struct mgr_load_opts lo = {m->opts.home, m->config_path, m->ruleset_root};
+	return mgr_load_rules(&lo, cfg, rules, err);
 }
 
 /* ---------------------------------------------------------------- agent 000 */
@@ -343,15 +335,6 @@ static void *signal_thread(void *arg)
 
 /* ---------------------------------------------------------------- start-up */
 
-static char *host_name(void)
-{
-	char buf[256];
-	if (gethostname(buf, sizeof(buf)) != 0)
-		return vg_xstrdup("localhost");
-	buf[sizeof(buf) - 1] = '\0';
-	return vg_xstrdup(buf);
-}
-
 static int start(struct manager *m, struct vg_err *err)
 {
 	static const char *const dirs[] = {"etc/rules", "etc/lists", "queue/fim", "logs/alerts"};
@@ -403,7 +386,7 @@ int main(int argc, char **argv)
 	vg_log_init("vigie-manager", m.opts.debug ? VG_LOG_DEBUG : VG_LOG_INFO);
 	m.config_path = m.opts.config != NULL ? vg_xstrdup(m.opts.config)
 					      : vg_xasprintf("%s/etc/ossec.conf", m.opts.home);
-	m.hostname = host_name();
+	m.hostname = mgr_hostname();
 	status = 1;
 	if (mgr_ruleset_root(&m.ruleset_root, &err) != 0 ||
 	    load_all(&m, &m.cfg, &m.rules, &err) != 0) {

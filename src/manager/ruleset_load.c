@@ -6,21 +6,11 @@
 #include "lib/mem.h"
 #include "manager/paths.h"
 
-/* What mgr_config_load gives for a file with no section: Wazuh's defaults. */
-static void config_defaults(struct mgr_config *cfg)
-{
-	const struct an_settings defaults = AN_SETTINGS_INIT;
-
-	fim_config_init(&cfg->syscheck);
-	ruleset_conf_init(&cfg->ruleset);
-	cfg->settings = defaults;
-}
-
 static int config_load(const char *path, struct mgr_config *cfg, struct vg_err *err)
 {
 	if (path != NULL)
 		return mgr_config_load(path, cfg, err);
-	config_defaults(cfg);
+	mgr_config_init(cfg);
 	return 0;
 }
 
