@@ -81,6 +81,24 @@ static int pos_parse(const char *text, struct an_alerts_pos *pos, struct vg_err 
 	return 0;
 }
 
+/*
+ * A new store has no checkpoint: anchor one at the files' current end, so
+ * that a crash before the first batch commits cuts back to here (and not
+ * to nothing, which would keep that batch's alerts and write them again).
+ */
+static int anchor(struct an_pipeline *p, struct vg_err *err)
+{
+	struct an_alerts_pos pos;
+	char text[96];
+	int rc = store_begin(p->store, err);
+
+	an_alerts_file_position(p->alerts, &pos);
+	pos_format(&pos, text, sizeof(text));
+	if (rc == 0)
+		rc = store_commit(p->store, 0, text, err);
+	return rc;
+}
+
 /* Cut the alert files back to the store's checkpoint; set the cursor. */
 static int recover(struct an_pipeline *p, struct vg_err *err)
 {
@@ -88,7 +106,9 @@ static int recover(struct an_pipeline *p, struct vg_err *err)
 	struct an_alerts_pos pos;
 	int rc = store_checkpoint(p->store, &p->stats.cursor, &text, err);
 
-	if (rc == 0 && text[0] != '\0' && (rc = pos_parse(text, &pos, err)) == 0)
+	if (rc == 0 && text[0] == '\0')
+		rc = anchor(p, err);
+	else if (rc == 0 && (rc = pos_parse(text, &pos, err)) == 0)
 		rc = an_alerts_file_truncate_to(p->alerts, &pos, err);
 	if (rc == 0 && p->stats.cursor > 0)
 		vg_log_info("analysis resumes after queue record %" PRIu64, p->stats.cursor);

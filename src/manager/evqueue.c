@@ -41,7 +41,11 @@ int mgr_evqueue_append(const struct mgr_producer *p, uint64_t seq, const char *l
 	}
 	for (;;) {
 		struct vg_err e = VG_ERR_INIT;
-		rc = vg_dq_append(p->queue, p->source, 0, b.data, b.len, NULL, NULL, &e);
+		bool dup = false;
+		rc = vg_dq_append(p->queue, p->source, seq, b.data, b.len, &dup, NULL, &e);
+		if (rc == 0 && dup)
+			vg_log_debug("event %llu from %s already queued: dropped",
+				     (unsigned long long)seq, p->source);
 		if (rc != VG_ETOOBIG) {
 			if (rc != 0)
 				vg_err_set(err, rc, "%s", e.msg);

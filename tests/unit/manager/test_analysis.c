@@ -314,6 +314,44 @@ static void test_analysis__replay_after_a_crash_writes_nothing_twice(void **stat
 	vg_free(qdir);
 }
 
+/* The same crash before the very first batch committed: a new store is
+ * anchored at open, so the files are cut back to where they were then. */
+static void test_analysis__crash_before_the_first_commit_writes_nothing_twice(void **state)
+{
+	struct fx *f = *state;
+	char saved[] = "/tmp/vigie-analysis-saved-XXXXXX";
+	char *qdir = vg_xasprintf("%s/queue", f->home);
+
+	assert_non_null(mkdtemp(saved));
+	an_pipeline_close(f->p); /* the store exists, anchored, nothing else */
+	f->p = NULL;
+	append_event(f, "/srv/one");
+	append_event(f, "/srv/two");
+	vg_dq_close(f->q);
+	f->q = NULL;
+	copy_db(qdir, saved, "alerts.db");
+	copy_db(qdir, saved, "events.db");
+	open_queue(f);
+	open_pipeline(f);
+	assert_int_equal(run(f), 2);
+	close_all(f);
+
+	copy_db(saved, qdir, "alerts.db");
+	copy_db(saved, qdir, "events.db");
+	open_queue(f);
+	open_pipeline(f);
+	assert_int_equal(run(f), 2);
+	char *json = alerts_json(f);
+	assert_int_equal(vg_test_count(json, "\n"), 2);
+	vg_free(json);
+	assert_int_equal(stored(f), 2);
+
+	char *cmd = vg_xasprintf("rm -rf '%s'", saved);
+	assert_int_equal(system(cmd), 0);
+	vg_free(cmd);
+	vg_free(qdir);
+}
+
 static void test_analysis__level_below_log_alert_level_is_not_written(void **state)
 {
 	struct fx *f = *state;
@@ -343,6 +381,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_analysis__replay_after_a_crash_writes_nothing_twice, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_analysis__crash_before_the_first_commit_writes_nothing_twice, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_analysis__level_below_log_alert_level_is_not_written, setup, teardown),
 	};
