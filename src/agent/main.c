@@ -8,7 +8,6 @@
  * (keeping the old one if the new one is invalid) and reopens the log.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,13 +29,9 @@
 #define AGENT_DEFAULT_HOME "/var/vigie"
 
 struct agent_opts {
-	const char *config;
-	const char *home;
+	struct vg_daemon_args d; /* -c -D -f -t -d */
 	const char *local_events;
-	bool foreground;
 	bool oneshot;
-	bool test_config;
-	bool debug;
 };
 
 struct agent {
@@ -84,64 +79,26 @@ static void usage(FILE *out)
 		AGENT_DEFAULT_HOME);
 }
 
+static void set_local_events(void *ctx, const char *arg)
+{
+	((struct agent_opts *)ctx)->local_events = arg;
+}
+
+static void set_oneshot(void *ctx, const char *arg)
+{
+	((struct agent_opts *)ctx)->oneshot = true;
+}
+
 static int parse_args(int argc, char **argv, struct agent_opts *o)
 {
-	enum { OPT_LOCAL_EVENTS = 256, OPT_ONESHOT };
-	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"home", required_argument, NULL, 'D'},
-	    {"foreground", no_argument, NULL, 'f'},
-	    {"test-config", no_argument, NULL, 't'},
-	    {"local-events", required_argument, NULL, OPT_LOCAL_EVENTS},
-	    {"oneshot", no_argument, NULL, OPT_ONESHOT},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	static const struct vg_daemon_opt extra[] = {
+	    {"local-events", true, set_local_events},
+	    {"oneshot", false, set_oneshot},
 	};
-	int c;
 
-	o->home = AGENT_DEFAULT_HOME;
-	while ((c = getopt_long(argc, argv, "c:D:ftdVh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'D':
-			o->home = optarg;
-			break;
-		case 'f':
-			o->foreground = true;
-			break;
-		case 't':
-			o->test_config = true;
-			break;
-		case 'd':
-			o->debug = true;
-			break;
-		case OPT_LOCAL_EVENTS:
-			o->local_events = optarg;
-			break;
-		case OPT_ONESHOT:
-			o->oneshot = true;
-			break;
-		case 'V':
-			printf("vigie-agent %s\n", VIGIE_VERSION);
-			exit(0);
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "vigie-agent: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	return 0;
+	o->d.home = AGENT_DEFAULT_HOME;
+	return vg_daemon_parse_args(argc, argv, "vigie-agent", usage, extra,
+				    sizeof(extra) / sizeof(extra[0]), o, &o->d);
 }
 
 static int load_config(const char *path, struct fim_config *cfg, struct vg_err *err)
@@ -251,11 +208,11 @@ static int agent_start(struct agent *a, struct local_events **sink, struct vg_er
 {
 	static const char *const dirs[] = {"queue/fim", "etc"};
 	const struct vg_daemon_opts d = {
-	    .home = a->opts.home,
+	    .home = a->opts.d.home,
 	    .pid_name = "vigie-agent",
 	    .dirs = dirs,
 	    .ndirs = sizeof(dirs) / sizeof(dirs[0]),
-	    .foreground = a->opts.foreground,
+	    .foreground = a->opts.d.foreground,
 	};
 	char *events = NULL;
 	int rc = 0;
@@ -267,7 +224,7 @@ static int agent_start(struct agent *a, struct local_events **sink, struct vg_er
 		rc = vg_daemon_start(&d, &a->pidfile, err);
 	if (rc == 0 && *sink == NULL) {
 		/* no transport yet: events go to HOME/logs/events.json */
-		events = vg_xasprintf("%s/logs/events.json", a->opts.home);
+		events = vg_xasprintf("%s/logs/events.json", a->opts.d.home);
 		rc = local_events_open(events, sink, err);
 		vg_free(events);
 	}
@@ -289,16 +246,16 @@ int main(int argc, char **argv)
 
 	if (status != 0)
 		return status;
-	vg_log_init("vigie-agent", a.opts.debug ? VG_LOG_DEBUG : VG_LOG_INFO);
-	a.config_path = a.opts.config != NULL ? vg_xstrdup(a.opts.config)
-					      : vg_xasprintf("%s/etc/ossec.conf", a.opts.home);
-	a.db_path = vg_xasprintf("%s/queue/fim/fim.db", a.opts.home);
+	vg_log_init("vigie-agent", a.opts.d.debug ? VG_LOG_DEBUG : VG_LOG_INFO);
+	a.config_path = a.opts.d.config != NULL ? vg_xstrdup(a.opts.d.config)
+						: vg_xasprintf("%s/etc/ossec.conf", a.opts.d.home);
+	a.db_path = vg_xasprintf("%s/queue/fim/fim.db", a.opts.d.home);
 	if (load_config(a.config_path, &a.cfg, &err) != 0) {
 		fprintf(stderr, "vigie-agent: ERROR: %s\n", err.msg);
 		status = 1;
 		goto out_paths;
 	}
-	if (a.opts.test_config) {
+	if (a.opts.d.test_config) {
 		printf("vigie-agent: %s: configuration OK (%zu director%s)\n", a.config_path,
 		       a.cfg.ndirs, a.cfg.ndirs == 1 ? "y" : "ies");
 		goto out;
@@ -312,7 +269,7 @@ int main(int argc, char **argv)
 	pthread_create(&sigthr, NULL, signal_thread, &a);
 	pthread_detach(sigthr);
 	vg_log_info("vigie-agent %s started: %zu director%s, home %s", VIGIE_VERSION, a.cfg.ndirs,
-		    a.cfg.ndirs == 1 ? "y" : "ies", a.opts.home);
+		    a.cfg.ndirs == 1 ? "y" : "ies", a.opts.d.home);
 	status = run(&a, sink);
 	vg_log_info("vigie-agent stopped");
 out:

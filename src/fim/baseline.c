@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 
 #include "lib/common.h"
+#include "lib/db.h"
 #include "lib/mem.h"
 #include "lib/str.h"
 
@@ -134,30 +135,11 @@ struct fim_baseline {
 
 /* ---- Errors ----------------------------------------------------------------- */
 
-static int bl_code(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_FULL:
-		return VG_ETOOBIG;
-	case SQLITE_PERM:
-	case SQLITE_READONLY:
-	case SQLITE_AUTH:
-		return VG_EPERM;
-	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
-		return VG_EPARSE;
-	case SQLITE_CANTOPEN:
-		return VG_ENOTFOUND;
-	default:
-		return VG_EINTERNAL;
-	}
-}
-
 /* Record a SQLite failure with the database path and SQLite's own words. */
 static int bl_fail(const struct fim_baseline *bl, int rc, const char *what, struct vg_err *err)
 {
 	const char *msg = bl->db != NULL ? sqlite3_errmsg(bl->db) : sqlite3_errstr(rc);
-	return vg_err_set(err, bl_code(rc), "baseline %s: %s: %s", bl->path, what, msg);
+	return vg_err_set(err, vg_db_code(rc), "baseline %s: %s: %s", bl->path, what, msg);
 }
 
 /* Reentrant calls from a walk callback would reset the walk's statement. */

@@ -1,11 +1,14 @@
 /*
- * daemon.c - The daemons' shared start-up sequence (see daemon.h).
+ * daemon.c - The daemons' shared options and start-up sequence (see daemon.h).
  */
 #include "lib/daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lib/fs.h"
@@ -97,4 +100,74 @@ void vg_daemon_signals(sigset_t *set)
 	sigaddset(set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The shared options, then the daemon's own ones valued 256, 257... */
+static size_t build_longopts(struct option *lo, const struct vg_daemon_opt *extra, size_t nextra)
+{
+	static const struct option base[] = {
+	    {"config", required_argument, NULL, 'c'}, {"home", required_argument, NULL, 'D'},
+	    {"foreground", no_argument, NULL, 'f'},   {"test-config", no_argument, NULL, 't'},
+	    {"debug", no_argument, NULL, 'd'},        {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	};
+	size_t n = sizeof(base) / sizeof(base[0]);
+
+	memcpy(lo, base, sizeof(base));
+	for (size_t i = 0; i < nextra; i++)
+		lo[n++] = (struct option){extra[i].name,
+					  extra[i].has_arg ? required_argument : no_argument, NULL,
+					  256 + (int)i};
+	lo[n] = (struct option){NULL, 0, NULL, 0};
+	return n;
+}
+
+static int usage_error(const char *prog, void (*usage)(FILE *out), const char *stray)
+{
+	if (stray != NULL)
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, stray);
+	usage(stderr);
+	return 2;
+}
+
+int vg_daemon_parse_args(int argc, char **argv, const char *prog, void (*usage)(FILE *out),
+			 const struct vg_daemon_opt *extra, size_t nextra, void *ctx,
+			 struct vg_daemon_args *a)
+{
+	struct option lo[7 + VG_DAEMON_MAX_EXTRA + 1];
+	int c;
+
+	if (nextra > VG_DAEMON_MAX_EXTRA)
+		nextra = VG_DAEMON_MAX_EXTRA;
+	build_longopts(lo, extra, nextra);
+	while ((c = getopt_long(argc, argv, "c:D:ftdVh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'D':
+			a->home = optarg;
+			break;
+		case 'f':
+			a->foreground = true;
+			break;
+		case 't':
+			a->test_config = true;
+			break;
+		case 'd':
+			a->debug = true;
+			break;
+		case 'V':
+			printf("%s %s\n", prog, VIGIE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			if (c < 256 || (size_t)(c - 256) >= nextra)
+				return usage_error(prog, usage, NULL);
+			extra[c - 256].set(ctx, optarg);
+		}
+	}
+	return optind < argc ? usage_error(prog, usage, argv[optind]) : 0;
 }

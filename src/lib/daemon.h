@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lib/err.h"
 #include "lib/pidfile.h"
@@ -27,6 +28,34 @@ struct vg_daemon_opts {
 	size_t ndirs;
 	bool foreground; /* -f: no detach, log to stderr too */
 };
+
+/* The options every daemon takes: -c -D -f -t -d (and -V, -h). */
+struct vg_daemon_args {
+	const char *config; /* -c FILE; NULL: HOME/etc/ossec.conf */
+	const char *home;   /* -D DIR; set the default before parsing */
+	bool foreground;    /* -f */
+	bool test_config;   /* -t */
+	bool debug;         /* -d */
+};
+
+/* A daemon's own long option (--name or --name ARG): set(ctx, arg) when seen. */
+struct vg_daemon_opt {
+	const char *name;
+	bool has_arg;
+	void (*set)(void *ctx, const char *arg);
+};
+
+#define VG_DAEMON_MAX_EXTRA 8
+
+/*
+ * Parse argv into a, calling the set of each of the nextra extra options
+ * seen (at most VG_DAEMON_MAX_EXTRA). -V prints "PROG VERSION" and -h the
+ * usage, both on stdout, then exit 0. Returns 0, or 2 (the usage error
+ * status) after printing the problem and the usage on stderr.
+ */
+int vg_daemon_parse_args(int argc, char **argv, const char *prog, void (*usage)(FILE *out),
+			 const struct vg_daemon_opt *extra, size_t nextra, void *ctx,
+			 struct vg_daemon_args *a);
 
 /*
  * Run the start-up sequence. On success *pidfile holds the locked pid file

@@ -15,7 +15,6 @@
  * store's checkpoint make the next start redo exactly what was not done.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -42,16 +41,8 @@
 #define MGR_IDLE_WAIT_MS 500 /* pipeline wait between looks at the flags */
 #define MGR_RETRY_WAIT_S 1   /* after a failed batch (full disk...) */
 
-struct mgr_opts {
-	const char *config;
-	const char *home;
-	bool foreground;
-	bool test_config;
-	bool debug;
-};
-
 struct manager {
-	struct mgr_opts opts;
+	struct vg_daemon_args opts;
 	char *config_path;
 	char *hostname;
 	char *ruleset_root;
@@ -112,53 +103,6 @@ static void usage(FILE *out)
 	    "Exit status: 0 on success, 1 on a configuration or runtime error,\n"
 	    "2 on a usage error.\n",
 	    MGR_DEFAULT_HOME);
-}
-
-static int parse_args(int argc, char **argv, struct mgr_opts *o)
-{
-	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"home", required_argument, NULL, 'D'},
-	    {"foreground", no_argument, NULL, 'f'},   {"test-config", no_argument, NULL, 't'},
-	    {"debug", no_argument, NULL, 'd'},        {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-	};
-	int c;
-
-	o->home = MGR_DEFAULT_HOME;
-	while ((c = getopt_long(argc, argv, "c:D:ftdVh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'D':
-			o->home = optarg;
-			break;
-		case 'f':
-			o->foreground = true;
-			break;
-		case 't':
-			o->test_config = true;
-			break;
-		case 'd':
-			o->debug = true;
-			break;
-		case 'V':
-			printf("vigie-manager %s\n", VIGIE_VERSION);
-			exit(0);
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "vigie-manager: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	return 0;
 }
 
 /* ---------------------------------------------------------------- configuration */
@@ -379,7 +323,10 @@ int main(int argc, char **argv)
 	struct vg_err err = VG_ERR_INIT;
 	bool loaded = false;
 	pthread_t sigthr;
-	int status = parse_args(argc, argv, &m.opts);
+	int status;
+
+	m.opts.home = MGR_DEFAULT_HOME;
+	status = vg_daemon_parse_args(argc, argv, "vigie-manager", usage, NULL, 0, NULL, &m.opts);
 
 	if (status != 0)
 		return status;

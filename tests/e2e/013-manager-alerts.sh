@@ -6,13 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/w"
-cat >"$T/ossec.conf" <<EOC
-<ossec_config>
-  <syscheck>
-    <directories realtime="yes">$T/w</directories>
-  </syscheck>
-</ossec_config>
-EOC
+write_config "$T/ossec.conf" "<directories realtime='yes'>$T/w</directories>"
 "$MANAGER" -c "$T/ossec.conf" -D "$T/home" -t | grep -q "configuration OK" ||
 	fail "-t did not accept the configuration"
 start_manager "$T/ossec.conf"

@@ -7,13 +7,7 @@
 
 N=400
 mkdir -p "$T/w"
-cat >"$T/ossec.conf" <<EOC
-<ossec_config>
-  <syscheck>
-    <directories realtime="yes">$T/w</directories>
-  </syscheck>
-</ossec_config>
-EOC
+write_config "$T/ossec.conf" "<directories realtime='yes'>$T/w</directories>"
 start_manager "$T/ossec.conf"
 wait_log 10 "scan finished"
 for i in $(seq 1 $N); do

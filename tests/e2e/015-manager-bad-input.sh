@@ -4,13 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/w" "$T/home/etc/rules" "$T/home/etc/lists"
-cat >"$T/ossec.conf" <<EOC
-<ossec_config>
-  <syscheck>
-    <directories realtime="yes">$T/w</directories>
-  </syscheck>
-</ossec_config>
-EOC
+write_config "$T/ossec.conf" "<directories realtime='yes'>$T/w</directories>"
 check() { "$MANAGER" -c "$T/ossec.conf" -D "$T/home" -t 2>"$T/err"; }
 rules=$T/home/etc/rules/local_rules.xml
 

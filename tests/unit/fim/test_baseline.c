@@ -19,37 +19,16 @@
 
 #include "fim/baseline.h"
 #include "lib/mem.h"
-
-struct fixture {
-	char dir[64];
-	char db[128];
-};
+#include "support/support.h"
 
 static int setup(void **state)
 {
-	struct fixture *f = vg_xcalloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/vg-baseline-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/fim.db", f->dir);
-	*state = f;
-	return 0;
+	return vg_test_dbdir_setup(state, "vg-baseline", "fim.db");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
-	char p[160];
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->db, sfx[i]);
-		unlink(p);
-	}
-	snprintf(p, sizeof(p), "%s/junk", f->dir);
-	unlink(p);
-	rmdir(f->dir);
-	vg_free(f);
-	return 0;
+	return vg_test_dbdir_teardown(state);
 }
 
 static struct fim_baseline *open_ok(const char *path)
@@ -121,7 +100,7 @@ static void assert_entry_equal(const struct fim_entry *a, const struct fim_entry
 
 static void test_baseline__put_get_round_trips_every_field(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = open_ok(f->db);
 	struct fim_entry e, got, unhashed;
 	struct vg_err err = VG_ERR_INIT;
@@ -153,7 +132,7 @@ static void test_baseline__put_get_round_trips_every_field(void **state)
 
 static void test_baseline__get_absent_and_delete(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = open_ok(f->db);
 	struct fim_entry got;
 	struct vg_err err = VG_ERR_INIT;
@@ -231,7 +210,7 @@ static void expect_walk(struct fim_baseline *bl, const char *dir, const char *co
 
 static void test_baseline__foreach_under_tricky_prefixes(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = open_ok(f->db);
 
 	for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++)
@@ -267,7 +246,7 @@ static void test_baseline__foreach_under_tricky_prefixes(void **state)
 
 static void test_baseline__foreach_under_stops_and_refuses_reentry(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = open_ok(f->db);
 	struct collect c = {0};
 	struct vg_err err = VG_ERR_INIT;
@@ -296,7 +275,7 @@ static void test_baseline__foreach_under_stops_and_refuses_reentry(void **state)
 
 static void test_baseline__meta_get_set(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = open_ok(f->db);
 	struct vg_err err = VG_ERR_INIT;
 	int64_t v = 99;
@@ -315,7 +294,7 @@ static void test_baseline__meta_get_set(void **state)
 
 static void test_baseline__reopen_persists_and_mode_0600(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = open_ok(f->db);
 	struct fim_entry e, got;
 	struct vg_err err = VG_ERR_INIT;
@@ -362,7 +341,7 @@ static void test_baseline__reopen_persists_and_mode_0600(void **state)
 
 static void test_baseline__open_errors_are_clear(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = NULL;
 	struct vg_err err = VG_ERR_INIT;
 	char p[160];
@@ -432,7 +411,7 @@ static int fill_until_full(struct fim_baseline *bl, int rows, struct vg_err *err
 
 static void test_baseline__size_limit_is_a_clean_etoobig(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = open_ok(f->db);
 	struct vg_err err = VG_ERR_INIT;
 	uint64_t n = 0;
@@ -456,7 +435,7 @@ static void test_baseline__size_limit_is_a_clean_etoobig(void **state)
 
 static void test_baseline__full_tmpfs_is_a_clean_etoobig(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = NULL;
 	struct vg_err err = VG_ERR_INIT;
 	char mnt[96], db[128];
@@ -502,7 +481,7 @@ static int count_fn(void *ctx, const struct fim_entry *e)
 static void test_baseline__100k_puts_and_gets_are_fast(void **state)
 {
 	enum { N = 100000 };
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = open_ok(f->db);
 	struct vg_err err = VG_ERR_INIT;
 	struct fim_entry e, got;
@@ -593,7 +572,7 @@ static int outbox_collect(void *ctx, uint64_t seq, const void *ev, size_t len)
  * rolled-back one never existed; a refused one stays; trim forgets. */
 static void test_baseline__outbox_keeps_events_with_their_transaction(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct fim_baseline *bl = open_ok(f->db);
 	struct outbox_seen seen = {.stop_after = 8};
 	struct vg_err err = VG_ERR_INIT;

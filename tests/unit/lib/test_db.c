@@ -14,35 +14,16 @@
 
 #include "lib/db.h"
 #include "lib/mem.h"
-
-struct fixture {
-	char dir[64];
-	char db[128];
-};
+#include "support/support.h"
 
 static int setup(void **state)
 {
-	struct fixture *f = vg_xcalloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/vg-db-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/t.db", f->dir);
-	*state = f;
-	return 0;
+	return vg_test_dbdir_setup(state, "vg-db", "t.db");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
-	char p[160];
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->db, sfx[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
-	vg_free(f);
-	return 0;
+	return vg_test_dbdir_teardown(state);
 }
 
 static sqlite3 *open_ok(const char *path, const struct vg_db_opts *o)
@@ -68,7 +49,7 @@ static int64_t pragma_int(sqlite3 *db, const char *sql)
 
 static void test_db__open_applies_mode_and_pragmas(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_db_opts o = VG_DB_OPTS_INIT;
 	struct stat st;
 	sqlite3_stmt *jm = NULL;
@@ -91,7 +72,7 @@ static void test_db__open_applies_mode_and_pragmas(void **state)
 
 static void test_db__errors_name_the_file_and_sqlite_words(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_err err = VG_ERR_INIT;
 	sqlite3_stmt *st = NULL;
 	sqlite3 *db = open_ok(f->db, NULL);
@@ -125,7 +106,7 @@ static void test_db__errors_name_the_file_and_sqlite_words(void **state)
 
 static void test_db__transactions_commit_and_roll_back(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_err err = VG_ERR_INIT;
 	sqlite3 *db = open_ok(f->db, NULL);
 
@@ -147,7 +128,7 @@ static void test_db__transactions_commit_and_roll_back(void **state)
 
 static void test_db__schema_is_created_once_and_newer_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_err err = VG_ERR_INIT;
 	sqlite3 *db = open_ok(f->db, NULL);
 	const char *schema = "CREATE TABLE t (v INTEGER);";
@@ -174,7 +155,7 @@ static void test_db__schema_is_created_once_and_newer_refused(void **state)
 
 static void test_db__bad_files_give_clear_codes(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_db_opts ro = VG_DB_OPTS_INIT;
 	struct vg_err err = VG_ERR_INIT;
 	sqlite3 *db = NULL;

@@ -15,35 +15,16 @@
 
 #include "lib/dqueue.h"
 #include "lib/mem.h"
-
-struct fixture {
-	char dir[64];
-	char db[128];
-};
+#include "support/support.h"
 
 static int setup(void **state)
 {
-	struct fixture *f = vg_xcalloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/vg-dqueue-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/events.db", f->dir);
-	*state = f;
-	return 0;
+	return vg_test_dbdir_setup(state, "vg-dqueue", "events.db");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
-	char p[160];
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->db, sfx[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
-	vg_free(f);
-	return 0;
+	return vg_test_dbdir_teardown(state);
 }
 
 static struct vg_dq *open_ok(const char *path, const struct vg_dq_opts *o)
@@ -103,7 +84,7 @@ static void read_all(struct vg_dq *q, uint64_t after, struct seen *s)
 
 static void test_dqueue__reads_in_append_order(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_dq *q = open_ok(f->db, NULL);
 	struct seen s;
 	uint64_t seqs[5];
@@ -141,7 +122,7 @@ static void test_dqueue__reads_in_append_order(void **state)
 
 static void test_dqueue__duplicate_source_seq_is_a_noop(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_dq *q = open_ok(f->db, NULL);
 	struct vg_err err = VG_ERR_INIT;
 	struct vg_dq_stats st;
@@ -178,7 +159,7 @@ static void test_dqueue__duplicate_source_seq_is_a_noop(void **state)
 
 static void test_dqueue__batch_is_one_ordered_append(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_dq *q = open_ok(f->db, NULL);
 	struct vg_err err = VG_ERR_INIT;
 	struct vg_dq_rec recs[] = {
@@ -206,7 +187,7 @@ static void test_dqueue__batch_is_one_ordered_append(void **state)
 
 static void test_dqueue__trim_deletes_consumed_and_seq_never_reused(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_dq *q = open_ok(f->db, NULL);
 	struct vg_err err = VG_ERR_INIT;
 	struct vg_dq_stats st;
@@ -262,7 +243,7 @@ static int64_t now_ms(void)
 
 static void test_dqueue__wait_is_woken_by_an_append_in_another_thread(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_dq *q = open_ok(f->db, NULL);
 	struct producer p = {q, 50, false};
 	pthread_t t;
@@ -297,7 +278,7 @@ static void test_dqueue__wait_is_woken_by_an_append_in_another_thread(void **sta
 
 static void test_dqueue__bound_refuses_then_accepts_after_trim(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_dq_opts o = {2, 100};
 	struct vg_dq *q = open_ok(f->db, &o);
 	struct vg_err err = VG_ERR_INIT;
@@ -325,7 +306,7 @@ static void test_dqueue__bound_refuses_then_accepts_after_trim(void **state)
 
 static void test_dqueue__reopen_keeps_records_and_marks(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_dq *q = open_ok(f->db, NULL);
 	struct vg_err err = VG_ERR_INIT;
 	struct vg_dq_stats st;
@@ -355,7 +336,7 @@ static void test_dqueue__reopen_keeps_records_and_marks(void **state)
  */
 static void test_dqueue__untrimmed_records_after_cursor_are_read_again(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_dq *q = open_ok(f->db, NULL);
 	struct seen s;
 	uint64_t seqs[5];
@@ -380,7 +361,7 @@ static void test_dqueue__untrimmed_records_after_cursor_are_read_again(void **st
 
 static void test_dqueue__not_a_database_is_a_clear_error(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_dq *q = NULL;
 	struct vg_err err = VG_ERR_INIT;
 	FILE *fp = fopen(f->db, "w");
@@ -404,7 +385,7 @@ static void test_dqueue__not_a_database_is_a_clear_error(void **state)
 /* Prints records/s; asserts nothing about time (shared 2-core machine). */
 static void test_dqueue__measure_append_rates(void **state)
 {
-	struct fixture *f = *state;
+	struct vg_test_dbdir *f = *state;
 	struct vg_dq *q = open_ok(f->db, NULL);
 	struct vg_dq_rec *recs = vg_xcalloc(1000, sizeof(*recs));
 	struct vg_err err = VG_ERR_INIT;

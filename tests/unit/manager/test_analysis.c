@@ -115,12 +115,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char *cmd = vg_xasprintf("rm -rf '%s'", f->home);
 
 	close_all(f);
 	rules_set_free(f->rules);
-	assert_int_equal(system(cmd), 0);
-	vg_free(cmd);
+	vg_test_rmtree(f->home);
 	vg_free(f->queue_path);
 	vg_free(f);
 	return 0;
@@ -260,96 +258,72 @@ static void id_offsets(const char *json, char *out, size_t size)
 }
 
 /*
- * kill -9 after the alerts were written but before the batch committed:
- * the store and the queue are back at the previous checkpoint while the
- * alert files already hold the lost batch. The next start must cut the
- * files back and redo the batch: the same alerts at the same offsets, once.
+ * kill -9 after a batch's alerts were written but before it committed: the
+ * store and the queue are back at the previous checkpoint while the alert
+ * files already hold the lost batch. Run `before` events to a commit, then
+ * `after` events once for reference and once more from the pre-crash
+ * databases: the next start must cut the files back and redo the batch,
+ * giving the same alerts at the same offsets, each once.
  */
-static void test_analysis__replay_after_a_crash_writes_nothing_twice(void **state)
+static void crash_and_replay(struct fx *f, const char *const *before, size_t nbefore,
+			     const char *const *after, size_t nafter)
 {
-	struct fx *f = *state;
 	char saved[] = "/tmp/vigie-analysis-saved-XXXXXX";
 	char *qdir = vg_xasprintf("%s/queue", f->home);
 	char ref[256] = "", got[256] = "";
+	const int total = (int)(nbefore + nafter);
 
 	assert_non_null(mkdtemp(saved));
-	append_event(f, "/srv/one");
+	for (size_t i = 0; i < nbefore; i++)
+		append_event(f, before[i]);
 	run(f);
-	an_pipeline_close(f->p);
+	an_pipeline_close(f->p); /* a new store was anchored even with no event */
 	f->p = NULL;
-	append_event(f, "/srv/two");
-	append_event(f, "/srv/three");
+	for (size_t i = 0; i < nafter; i++)
+		append_event(f, after[i]);
 	vg_dq_close(f->q);
 	f->q = NULL;
 	copy_db(qdir, saved, "alerts.db");
 	copy_db(qdir, saved, "events.db");
-
-	open_queue(f);
-	open_pipeline(f);
-	assert_int_equal(run(f), 2);
-	close_all(f);
-	char *json = alerts_json(f);
-	id_offsets(json, ref, sizeof(ref));
-	assert_int_equal(vg_test_count(json, "\n"), 3);
-	vg_free(json);
-
-	/* the crash: databases from before the commit, alert files from after */
-	copy_db(saved, qdir, "alerts.db");
-	copy_db(saved, qdir, "events.db");
-	open_queue(f);
-	open_pipeline(f);
-	assert_int_equal(run(f), 2);
-	json = alerts_json(f);
-	id_offsets(json, got, sizeof(got));
-	assert_int_equal(vg_test_count(json, "\n"), 3);
-	assert_int_equal(vg_test_count(json, "/srv/two\""), 1);
-	assert_int_equal(vg_test_count(json, "/srv/three\""), 1);
-	vg_free(json);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) { /* the crash: databases from before, files from after */
+			copy_db(saved, qdir, "alerts.db");
+			copy_db(saved, qdir, "events.db");
+		}
+		open_queue(f);
+		open_pipeline(f);
+		assert_int_equal(run(f), nafter);
+		char *json = alerts_json(f);
+		id_offsets(json, pass == 0 ? ref : got, sizeof(ref));
+		assert_int_equal(vg_test_count(json, "\n"), total);
+		for (size_t i = 0; i < nafter; i++) {
+			char *needle = vg_xasprintf("\"path\":\"%s\"", after[i]);
+			assert_int_equal(vg_test_count(json, needle), 1);
+			vg_free(needle);
+		}
+		vg_free(json);
+		if (pass == 0)
+			close_all(f);
+	}
 	assert_string_equal(got, ref);
-	assert_int_equal(stored(f), 3);
-
-	char *cmd = vg_xasprintf("rm -rf '%s'", saved);
-	assert_int_equal(system(cmd), 0);
-	vg_free(cmd);
+	assert_int_equal(stored(f), total);
+	vg_test_rmtree(saved);
 	vg_free(qdir);
+}
+
+static void test_analysis__replay_after_a_crash_writes_nothing_twice(void **state)
+{
+	static const char *const before[] = {"/srv/one"};
+	static const char *const after[] = {"/srv/two", "/srv/three"};
+	crash_and_replay(*state, before, 1, after, 2);
 }
 
 /* The same crash before the very first batch committed: a new store is
  * anchored at open, so the files are cut back to where they were then. */
 static void test_analysis__crash_before_the_first_commit_writes_nothing_twice(void **state)
 {
-	struct fx *f = *state;
-	char saved[] = "/tmp/vigie-analysis-saved-XXXXXX";
-	char *qdir = vg_xasprintf("%s/queue", f->home);
-
-	assert_non_null(mkdtemp(saved));
-	an_pipeline_close(f->p); /* the store exists, anchored, nothing else */
-	f->p = NULL;
-	append_event(f, "/srv/one");
-	append_event(f, "/srv/two");
-	vg_dq_close(f->q);
-	f->q = NULL;
-	copy_db(qdir, saved, "alerts.db");
-	copy_db(qdir, saved, "events.db");
-	open_queue(f);
-	open_pipeline(f);
-	assert_int_equal(run(f), 2);
-	close_all(f);
-
-	copy_db(saved, qdir, "alerts.db");
-	copy_db(saved, qdir, "events.db");
-	open_queue(f);
-	open_pipeline(f);
-	assert_int_equal(run(f), 2);
-	char *json = alerts_json(f);
-	assert_int_equal(vg_test_count(json, "\n"), 2);
-	vg_free(json);
-	assert_int_equal(stored(f), 2);
-
-	char *cmd = vg_xasprintf("rm -rf '%s'", saved);
-	assert_int_equal(system(cmd), 0);
-	vg_free(cmd);
-	vg_free(qdir);
+	static const char *const after[] = {"/srv/one", "/srv/two"};
+	crash_and_replay(*state, NULL, 0, after, 2);
 }
 
 static void test_analysis__level_below_log_alert_level_is_not_written(void **state)

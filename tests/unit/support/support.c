@@ -9,10 +9,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "lib/buf.h"
+#include "lib/mem.h"
 
 char *vg_test_read_file(const char *path)
 {
@@ -34,4 +38,36 @@ int vg_test_count(const char *hay, const char *needle)
 	for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
 		n++;
 	return n;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) == 0 ? 0 : -1;
+}
+
+void vg_test_rmtree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int vg_test_dbdir_setup(void **state, const char *tag, const char *name)
+{
+	struct vg_test_dbdir *d = vg_xcalloc(1, sizeof(*d));
+
+	snprintf(d->dir, sizeof(d->dir), "/tmp/%s-XXXXXX", tag);
+	if (mkdtemp(d->dir) == NULL) {
+		vg_free(d);
+		return -1;
+	}
+	snprintf(d->db, sizeof(d->db), "%.63s/%.60s", d->dir, name);
+	*state = d;
+	return 0;
+}
+
+int vg_test_dbdir_teardown(void **state)
+{
+	struct vg_test_dbdir *d = *state;
+	vg_test_rmtree(d->dir);
+	vg_free(d);
+	return 0;
 }

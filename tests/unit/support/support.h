@@ -11,4 +11,20 @@ char *vg_test_read_file(const char *path);
 /* How many times needle occurs in hay (overlapping occurrences count). */
 int vg_test_count(const char *hay, const char *needle);
 
+/* A fresh directory under /tmp with a database path in it, for one test. */
+struct vg_test_dbdir {
+	char dir[64]; /* /tmp/<tag>-XXXXXX */
+	char db[128]; /* dir/<name> */
+};
+
+/*
+ * cmocka setup/teardown: *state becomes a new struct vg_test_dbdir whose
+ * directory exists; teardown removes the directory and all it holds.
+ */
+int vg_test_dbdir_setup(void **state, const char *tag, const char *name);
+int vg_test_dbdir_teardown(void **state);
+
+/* Remove path and everything below it (no symlink is followed). */
+void vg_test_rmtree(const char *path);
+
 #endif
