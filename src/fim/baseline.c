@@ -23,13 +23,9 @@
  */
 #include "fim/baseline.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -40,7 +36,6 @@
 #include "lib/str.h"
 
 #define BL_SCHEMA_VERSION 2
-#define BL_BUSY_TIMEOUT_MS 10000
 
 enum bl_stmt {
 	ST_GET,
@@ -164,53 +159,6 @@ static int bl_run(struct fim_baseline *bl, enum bl_stmt s, const char *what, str
 
 /* ---- Open and close ------------------------------------------------------------ */
 
-static bool bl_is_memory(const char *path)
-{
-	return strcmp(path, ":memory:") == 0;
-}
-
-/*
- * The caller creates HOME/queue/fim; say so clearly when it is missing
- * rather than letting SQLite report "unable to open database file". The
- * file is created here, 0600 (agent state), before SQLite opens it: SQLite
- * gives its -wal and -shm files the database file's permissions.
- */
-static int bl_prepare_file(const char *path, struct vg_err *err)
-{
-	char *dir = vg_xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	struct stat st;
-	int rc = 0;
-	int fd = -1;
-
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	else
-		vg_strlcpy(dir, ".", 2);
-	if (stat(dir, &st) != 0) {
-		rc = vg_err_errno(err, errno, "baseline directory %s", dir);
-		goto out;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		rc = vg_err_set(err, VG_ENOTFOUND, "baseline directory %s is not a directory", dir);
-		goto out;
-	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		rc = vg_err_errno(err, errno, "baseline %s", path);
-		goto out;
-	}
-	if (fchmod(fd, 0600) != 0)
-		rc = vg_err_errno(err, errno, "baseline %s: chmod 0600", path);
-out:
-	if (fd >= 0)
-		close(fd);
-	vg_free(dir);
-	return rc;
-}
-
 static int bl_user_version(struct fim_baseline *bl, int *version, struct vg_err *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -233,22 +181,14 @@ static int bl_init_schema(struct fim_baseline *bl, struct vg_err *err)
 	int version = 0;
 	int rc;
 
-	sqlite3_extended_result_codes(bl->db, 1);
-	sqlite3_busy_timeout(bl->db, BL_BUSY_TIMEOUT_MS);
 	/*
-	 * The first statement that reads the file: "not a database" shows here.
-	 * A 16 MiB page cache (allocated as used) keeps a 100k-file scan batch
-	 * from spilling to the WAL page by page: 2x faster puts than the 2 MiB
-	 * default. Checkpoints (each with two fdatasync calls that stall the
-	 * engine thread) happen every 40 MiB of WAL instead of every 4 MiB: a
-	 * baseline build then checkpoints about once, at close.
+	 * Checkpoints (each with two fdatasync calls that stall the engine
+	 * thread) happen every 40 MiB of WAL instead of every 4 MiB: a baseline
+	 * build then checkpoints about once, at close.
 	 */
-	rc = sqlite3_exec(bl->db,
-			  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-			  "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 10000;",
-			  NULL, NULL, NULL);
+	rc = sqlite3_exec(bl->db, "PRAGMA wal_autocheckpoint = 10000;", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
-		return bl_fail(bl, rc, "setting WAL mode", err);
+		return bl_fail(bl, rc, "setting the checkpoint interval", err);
 	rc = bl_user_version(bl, &version, err);
 	if (rc != 0)
 		return rc;
@@ -286,30 +226,29 @@ static int bl_prepare_all(struct fim_baseline *bl, struct vg_err *err)
 
 int fim_baseline_open(const char *path, struct fim_baseline **out, struct vg_err *err)
 {
+	/*
+	 * Agent state: 0600, and the -wal/-shm files SQLite derives from it. A
+	 * 16 MiB page cache (allocated as used) keeps a 100k-file scan batch
+	 * from spilling to the WAL page by page: 2x faster puts than the 2 MiB
+	 * default.
+	 */
+	struct vg_db_opts o = VG_DB_OPTS_INIT;
 	struct fim_baseline *bl = NULL;
-	int flags =
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+	sqlite3 *db = NULL;
 	int rc;
 
 	*out = NULL;
-	if (path == NULL || path[0] == '\0')
-		return vg_err_set(err, VG_EINTERNAL, "baseline: empty database path");
-	if (!bl_is_memory(path)) {
-		rc = bl_prepare_file(path, err);
-		if (rc != 0)
-			return rc;
-	}
+	o.what = "baseline";
+	o.mode = 0600;
+	o.cache_kib = 16384;
+	if ((rc = vg_db_open(path, &o, &db, err)) != 0)
+		return rc;
 	bl = vg_xcalloc(1, sizeof(*bl));
+	bl->db = db; /* transferred */
 	bl->path = vg_xstrdup(path);
-	rc = sqlite3_open_v2(path, &bl->db, flags, NULL);
-	if (rc != SQLITE_OK) {
-		rc = bl_fail(bl, rc, "opening", err);
-		goto out;
-	}
 	rc = bl_init_schema(bl, err);
 	if (rc == 0)
 		rc = bl_prepare_all(bl, err);
-out:
 	if (rc != 0) {
 		fim_baseline_close(bl);
 		return rc;
