@@ -543,6 +543,8 @@ static void store_sort_keys(struct store *s)
 {
 	size_t n = 0;
 
+	if (s->nkeys == 0) /* keys may be NULL: qsort must not see it */
+		return;
 	qsort(s->keys, s->nkeys, sizeof(*s->keys), store_key_cmp);
 	for (size_t i = 0; i < s->nkeys; i++)
 		if (n == 0 || store_key_cmp(&s->keys[i], &s->keys[n - 1]) != 0)
