@@ -18,7 +18,8 @@
  * individual APIs first, each stage a pass of its own, so a reader sees
  * where the time goes: decode alone (an_decode_into), decode + rules
  * (rules_eval on a fresh state), decode + rules + alert files
- * (an_alerts_file_write into HOME/breakdown, removed afterwards). What the
+ * (an_alerts_file_write into HOME/breakdown, removed afterwards, batched
+ * as the pipeline batches them). What the
  * full pipeline costs beyond the last is the queue read/trim and the store.
  *
  * Output: key=value lines (bench/run reads them). events_per_s and
@@ -201,6 +202,8 @@ static int pass_run(const struct bench *b, struct rules_state *st, struct an_ale
 		if (f != NULL)
 			rc = an_alerts_file_write(f, an_decoded_event(d), res.alert, &id, err);
 	}
+	if (rc == 0 && f != NULL) /* the alerts the writer still keeps, as a commit does */
+		rc = an_alerts_file_drain(f, err);
 	out->cpu_s = thread_cpu() - t0;
 	an_decoded_free(d);
 	return rc;
@@ -245,6 +248,7 @@ static int breakdown(const struct bench *b, double *files_cpu, struct vg_err *er
 	ao.alerts_log = b->cfg.settings.alerts_log;
 	ao.log_alert_level = b->cfg.settings.log_alert_level;
 	ao.fmt.manager_name = b->hostname;
+	ao.batch_bytes = AN_PIPELINE_FILE_BATCH; /* as the pipeline writes them */
 	if ((rc = pass_run(b, NULL, NULL, &dec, err)) != 0 ||
 	    (rc = rules_state_new(b->rules, &st, err)) != 0 ||
 	    (rc = pass_run(b, st, NULL, &rul, err)) != 0)

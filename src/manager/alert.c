@@ -11,7 +11,9 @@
  *
  * The alerts.log block mirrors OS_Log (analysisd/alerts/log.c) line for
  * line, including its FIM "Attributes:" section and the "key: value" lines
- * of other decoders.
+ * of other decoders. Its lines are appended piece by piece (put_all), not
+ * printf'd: a block is some twenty lines, and vsnprintf, which a capped
+ * buffer runs twice per line, cost more than the whole JSON line.
  */
 #include "manager/alert.h"
 
@@ -221,16 +223,22 @@ static int put_lit(struct vg_buf *out, const char *lit)
 	return vg_buf_append(out, lit, strlen(lit));
 }
 
+/* Write v's decimal digits just before end; returns where they start. */
+static char *digits_before(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
 static int put_u64(struct vg_buf *out, uint64_t v)
 {
 	char tmp[24];
-	size_t i = sizeof(tmp);
+	char *p = digits_before(tmp + sizeof(tmp), v);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return vg_buf_append(out, tmp + i, sizeof(tmp) - i);
+	return vg_buf_append(out, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 static int put_i64(struct vg_buf *out, int64_t v)
@@ -662,13 +670,43 @@ int an_alert_format_json(struct an_alert_fmt *f, const struct an_event *ev,
 	return 0;
 }
 
+/* By hand, not snprintf: each alert formats its id three times. */
 char *an_alert_id_str(const struct an_alert_id *id, char *buf)
 {
-	snprintf(buf, AN_ALERT_ID_MAX, "%" PRId64 ".%" PRIu64, id->sec, id->offset);
+	char tmp[AN_ALERT_ID_MAX], *end = tmp + sizeof(tmp) - 1; /* room for the NUL */
+	uint64_t mag = id->sec < 0 ? (uint64_t)0 - (uint64_t)id->sec : (uint64_t)id->sec;
+	char *p = digits_before(end, id->offset);
+
+	*--p = '.';
+	p = digits_before(p, mag);
+	if (id->sec < 0)
+		*--p = '-';
+	*end = '\0';
+	memcpy(buf, p, (size_t)(end - p) + 1);
 	return buf;
 }
 
 /* ---- alerts.log ------------------------------------------------------------- */
+
+/* Append the strings of parts[0..n) in order (none may be NULL). */
+static int put_all(struct vg_buf *out, const char *const *parts, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = put_lit(out, parts[i]);
+	return rc;
+}
+
+/* PUT_ALL(out, "a", s, "\n"): the strings in order, as "%s%s%s" would. */
+#define PUT_ALL(out, ...)                                                                          \
+	put_all((out), (const char *const[]){__VA_ARGS__},                                         \
+		sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
+static const char *or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
 
 static bool has_value(const char *v)
 {
@@ -680,7 +718,7 @@ static int log_attr(struct vg_buf *out, const char *label, const char *v)
 {
 	if (!has_value(v))
 		return 0;
-	return vg_buf_printf(out, " - %s: %s\n", label, v);
+	return PUT_ALL(out, " - ", label, ": ", v, "\n");
 }
 
 static int log_hash(struct vg_buf *out, const char *label, const char *v)
@@ -698,20 +736,20 @@ static int log_date(struct vg_buf *out, const char *mtime)
 	if (!has_value(mtime))
 		return 0;
 	if (vg_parse_i64(mtime, INT64_MIN, INT64_MAX, &v) != 0)
-		return vg_buf_printf(out, " - Date: %s", mtime);
+		return PUT_ALL(out, " - Date: ", mtime);
 	time_t t = (time_t)v;
 	/* ctime_r's layout, newline included ("Wed Jan 10 12:52:04 2024\n"). */
 	if (localtime_r(&t, &tm) == NULL ||
 	    strftime(tbuf, sizeof(tbuf), "%a %b %e %H:%M:%S %Y\n", &tm) == 0)
-		return vg_buf_printf(out, " - Date: %s", mtime);
-	return vg_buf_printf(out, " - Date: %s", tbuf);
+		return PUT_ALL(out, " - Date: ", mtime);
+	return PUT_ALL(out, " - Date: ", tbuf);
 }
 
 static int log_owner(struct vg_buf *out, const char *label, const char *name, const char *id)
 {
 	if (id == NULL || !has_value(name))
 		return 0;
-	return vg_buf_printf(out, " - %s: %s (%s)\n", label, name, id);
+	return PUT_ALL(out, " - ", label, ": ", name, " (", id, ")\n");
 }
 
 static int log_tags(struct vg_buf *out, const char *tags)
@@ -723,8 +761,13 @@ static int log_tags(struct vg_buf *out, const char *tags)
 	if (!has_value(tags))
 		return 0;
 	rc = put_lit(out, "\nTags:\n");
-	while (rc == 0 && next_group(&s, &tok, &len))
-		rc = vg_buf_printf(out, " - %.*s\n", (int)len, tok);
+	while (rc == 0 && next_group(&s, &tok, &len)) {
+		rc = put_lit(out, " - ");
+		if (rc == 0)
+			rc = vg_buf_append(out, tok, len);
+		if (rc == 0)
+			rc = vg_buf_putc(out, '\n');
+	}
 	return rc;
 }
 
@@ -768,11 +811,11 @@ static int log_fim(struct vg_buf *out, const struct an_fields *fl)
 	for (size_t i = 0; rc == 0 && i < sizeof(audit) / sizeof(audit[0]); i++) {
 		const char *v = an_fields_get(fl, audit[i][0]);
 		if (has_value(v))
-			rc = vg_buf_printf(out, " - (Audit) %s: %s\n", audit[i][1], v);
+			rc = PUT_ALL(out, " - (Audit) ", audit[i][1], ": ", v, "\n");
 	}
 	const char *diff = an_fields_get(fl, "changed_content");
 	if (rc == 0 && diff != NULL)
-		rc = vg_buf_printf(out, "\nWhat changed:\n%s\n", diff);
+		rc = PUT_ALL(out, "\nWhat changed:\n", diff, "\n");
 	return rc != 0 ? rc : log_tags(out, an_fields_get(fl, "tag"));
 }
 
@@ -784,7 +827,7 @@ static int log_fields(struct vg_buf *out, const struct an_fields *fl)
 
 	for (size_t i = 0; rc == 0 && i < an_fields_count(fl); i++) {
 		if (an_fields_at(fl, i, &n, &v) == 0 && has_value(v))
-			rc = vg_buf_printf(out, "%s: %s\n", n, v);
+			rc = PUT_ALL(out, n, ": ", v, "\n");
 	}
 	return rc;
 }
@@ -795,9 +838,9 @@ static int log_where(struct an_alert_fmt *f, struct vg_buf *out, const struct an
 	const char *loc = ev->location != NULL ? ev->location : "";
 
 	if (is_manager(ev))
-		return vg_buf_printf(out, "%s->%s\n", agent_name(f, ev), loc);
-	return vg_buf_printf(out, "(%s) %s->%s\n", agent_name(f, ev),
-			     ev->agent_ip != NULL ? ev->agent_ip : "any", loc);
+		return PUT_ALL(out, agent_name(f, ev), "->", loc, "\n");
+	return PUT_ALL(out, "(", agent_name(f, ev), ") ",
+		       ev->agent_ip != NULL ? ev->agent_ip : "any", "->", loc, "\n");
 }
 
 int an_alert_format_log(struct an_alert_fmt *f, const struct an_event *ev,
@@ -811,15 +854,22 @@ int an_alert_format_log(struct an_alert_fmt *f, const struct an_event *ev,
 
 	split_ms(ev->time_ms, &sec, &ms);
 	const struct time_cache *tc = fmt_time(f, sec);
-	int rc = vg_buf_printf(out, "** Alert %s:%s - %s\n%s ", an_alert_id_str(id, idbuf),
-			       rule->mail ? " mail " : "", rule->groups != NULL ? rule->groups : "",
-			       tc->log);
+	int rc =
+	    PUT_ALL(out, "** Alert ", an_alert_id_str(id, idbuf), ":", rule->mail ? " mail " : "",
+		    " - ", or_empty(rule->groups), "\n", tc->log, " ");
 	if (rc == 0)
 		rc = log_where(f, out, ev);
 	if (rc == 0)
-		rc = vg_buf_printf(out, "Rule: %u (level %u) -> '%s'\n%s\n", rule->id, rule->level,
-				   rule->description != NULL ? rule->description : "",
-				   ev->full_log != NULL ? ev->full_log : "");
+		rc = put_lit(out, "Rule: ");
+	if (rc == 0)
+		rc = put_u64(out, rule->id);
+	if (rc == 0)
+		rc = put_lit(out, " (level ");
+	if (rc == 0)
+		rc = put_u64(out, rule->level);
+	if (rc == 0)
+		rc = PUT_ALL(out, ") -> '", or_empty(rule->description), "'\n",
+			     or_empty(ev->full_log), "\n");
 	if (rc == 0 && ev->decoder != NULL && ev->fields != NULL) {
 		if (strncmp(ev->decoder, "syscheck_", 9) == 0)
 			rc = log_fim(out, ev->fields);

@@ -3,10 +3,13 @@
  * rotation, gzip of past days, cut-back on write errors and truncation to a
  * recorded position (see alerts_file.h).
  *
- * Invariant: json_size / log_size are the lengths of whole alerts in the
- * current day files; a failed append is cut back to them before the call
- * returns (or, if the cut itself failed, before anything else is appended).
- * Files are opened O_APPEND, so a write always lands at the real end.
+ * Invariant: out[i].size is the length of whole alerts in the current day
+ * file; a failed append is cut back to it before the call returns (or, if
+ * the cut itself failed, before anything else is appended). out[i].pend
+ * holds whole formatted alerts: bytes [0, sent) are already in the file
+ * (kept only so last_json stays readable until the next write), bytes
+ * [sent, len) are kept by batching. Files are opened O_APPEND, so a write
+ * always lands at the real end.
  *
  * Thread model: one writer thread. The compression helper gets its own copy
  * of the paths it works on and touches nothing else; the writer joins it
@@ -36,10 +39,12 @@ static const char *const out_ext[N_OUT] = {"json", "log"};
 
 struct out_file {
 	bool on;
-	int fd;        /* -1 when off or closed */
-	uint64_t size; /* whole alerts only */
-	bool dirty;    /* a failed cut-back left bytes past size */
-	char *path;    /* today's real file */
+	int fd;             /* -1 when off or closed */
+	uint64_t size;      /* whole alerts only */
+	bool dirty;         /* a failed cut-back left bytes past size */
+	char *path;         /* today's real file */
+	struct vg_buf pend; /* whole alerts; [0, sent) already written */
+	size_t sent;
 };
 
 struct gz_job {
@@ -56,13 +61,13 @@ struct an_alerts_file {
 	ssize_t (*write_fn)(void *ctx, int fd, const void *p, size_t n);
 	void *write_ctx;
 	bool compress_inline;
+	size_t batch_bytes;
 
 	struct out_file out[N_OUT];
-	int32_t day;           /* YYYYMMDD of the open files */
-	int64_t next_midnight; /* epoch second of the next local midnight */
-	bool stale_checked;    /* the previous day's leftovers were queued */
-
-	struct vg_buf buf[N_OUT];
+	int32_t day;                     /* YYYYMMDD of the open files */
+	int64_t next_midnight;           /* epoch second of the next local midnight */
+	bool stale_checked;              /* the previous day's leftovers were queued */
+	size_t last_json, last_json_len; /* the last alert's line in out[OUT_JSON].pend */
 
 	pthread_t gz_thread;
 	bool gz_running;
@@ -348,7 +353,10 @@ static int maybe_rotate(struct an_alerts_file *f, struct vg_err *err)
 	if (sec < f->next_midnight)
 		return 0;
 	int32_t old = f->day;
-	int rc = open_day(f, sec, err);
+	/* alerts kept in memory belong to the day that ends */
+	int rc = an_alerts_file_drain(f, err);
+	if (rc == 0)
+		rc = open_day(f, sec, err);
 	if (rc != 0)
 		return rc;
 	if (f->day != old)
@@ -376,11 +384,13 @@ int an_alerts_file_open(const struct an_alerts_file_opts *opts, struct an_alerts
 	f->write_fn = opts->write_fn;
 	f->write_ctx = opts->write_ctx;
 	f->compress_inline = opts->compress_inline;
+	f->batch_bytes = opts->batch_bytes;
 	f->out[OUT_JSON].on = opts->jsonout_output;
 	f->out[OUT_LOG].on = opts->alerts_log;
 	for (int i = 0; i < N_OUT; i++) {
 		f->out[i].fd = -1;
-		vg_buf_init(&f->buf[i], AN_ALERTS_MAX_ALERT);
+		/* what batching keeps, plus one alert at the cap */
+		vg_buf_init(&f->out[i].pend, f->batch_bytes + AN_ALERTS_MAX_ALERT);
 	}
 	if (!opts->jsonout_output && !opts->alerts_log) {
 		f->next_midnight = INT64_MAX;
@@ -409,14 +419,18 @@ out:
 
 void an_alerts_file_close(struct an_alerts_file *f)
 {
+	struct vg_err e = VG_ERR_INIT;
+
 	if (f == NULL)
 		return;
+	if (an_alerts_file_drain(f, &e) != 0)
+		vg_log_error("alerts kept in memory are lost: %s", e.msg);
 	an_alerts_file_wait_compress(f);
 	for (int i = 0; i < N_OUT; i++) {
 		if (f->out[i].fd >= 0)
 			close(f->out[i].fd);
 		vg_free(f->out[i].path);
-		vg_buf_free(&f->buf[i]);
+		vg_buf_free(&f->out[i].pend);
 	}
 	an_alert_fmt_free(f->fmt);
 	vg_free(f->base);
@@ -449,23 +463,57 @@ static int cut_back(struct out_file *o, struct vg_err *err)
 	return 0;
 }
 
-/* Append all of b in one write(2) (more only if the kernel writes short). */
-static int append(struct an_alerts_file *f, struct out_file *o, const struct vg_buf *b,
+/* Append p[0..n) in one write(2) (more only if the kernel writes short). */
+static int append(struct an_alerts_file *f, struct out_file *o, const char *p, size_t n,
 		  struct vg_err *err)
 {
 	size_t done = 0;
 
-	while (done < b->len) {
-		ssize_t n = do_write(f, o->fd, b->data + done, b->len - done);
-		if (n < 0 && errno == EINTR)
+	while (done < n) {
+		ssize_t w = do_write(f, o->fd, p + done, n - done);
+		if (w < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : ENOSPC;
+		if (w <= 0) {
+			int e = w < 0 ? errno : ENOSPC;
 			int rc = vg_err_errno(err, e, "%s: write", o->path);
 			(void)cut_back(o, NULL);
 			return rc;
 		}
-		done += (size_t)n;
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+/* Bytes kept in memory, not yet written, over both files. */
+static size_t kept_bytes(const struct an_alerts_file *f)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < N_OUT; i++)
+		n += f->out[i].pend.len - f->out[i].sent;
+	return n;
+}
+
+int an_alerts_file_drain(struct an_alerts_file *f, struct vg_err *err)
+{
+	/* The log first: if the JSON lines then fail, the log blocks are cut back too. */
+	static const int order[N_OUT] = {OUT_LOG, OUT_JSON};
+	int rc = 0, i;
+
+	for (i = 0; rc == 0 && i < N_OUT; i++) {
+		struct out_file *o = &f->out[order[i]];
+		if (o->on && o->sent < o->pend.len)
+			rc = append(f, o, o->pend.data + o->sent, o->pend.len - o->sent, err);
+	}
+	if (rc != 0) { /* append cut the failed file back; cut those written before it */
+		for (int j = 0; j < i - 1; j++)
+			if (f->out[order[j]].on)
+				(void)cut_back(&f->out[order[j]], NULL);
+		return rc;
+	}
+	for (i = 0; i < N_OUT; i++) {
+		f->out[i].size += f->out[i].pend.len - f->out[i].sent;
+		f->out[i].sent = f->out[i].pend.len;
 	}
 	return 0;
 }
@@ -477,28 +525,64 @@ static void queue_stale(struct an_alerts_file *f)
 	gz_day(f, previous_day(f->day));
 }
 
-static int format_both(struct an_alerts_file *f, const struct an_event *ev,
-		       const struct an_rule_info *rule, const struct an_alert_id *id,
-		       struct vg_err *err)
+/* Forget the alerts already written; they were kept only for last_json. */
+static void drop_sent(struct an_alerts_file *f)
 {
-	int rc = 0;
-
-	vg_buf_reset(&f->buf[OUT_JSON]);
-	vg_buf_reset(&f->buf[OUT_LOG]);
-	if (f->out[OUT_JSON].on) {
-		rc = an_alert_format_json(f->fmt, ev, rule, id, &f->buf[OUT_JSON], err);
-		if (rc == 0 && (rc = vg_buf_putc(&f->buf[OUT_JSON], '\n')) != 0)
-			rc = vg_err_set(err, rc, "alerts.json: alert over the buffer cap");
+	for (int i = 0; i < N_OUT; i++) {
+		struct out_file *o = &f->out[i];
+		if (o->sent == o->pend.len) {
+			vg_buf_reset(&o->pend);
+			o->sent = 0;
+		}
 	}
-	if (rc == 0 && f->out[OUT_LOG].on)
-		rc = an_alert_format_log(f->fmt, ev, rule, id, &f->buf[OUT_LOG], err);
-	return rc;
+	f->last_json_len = 0;
+}
+
+/* The size of o's file once what is kept is written. */
+static uint64_t drained_size(const struct out_file *o)
+{
+	return o->size + (o->pend.len - o->sent);
+}
+
+/*
+ * Append one alert (a JSON line or a log block) to the file's pend. Fewer
+ * than batch_bytes are kept before it, so pend's cap leaves it room for
+ * AN_ALERTS_MAX_ALERT bytes; it is checked against that, not against pend's.
+ */
+static int format_one(struct an_alerts_file *f, int which, const struct an_event *ev,
+		      const struct an_rule_info *rule, const struct an_alert_id *id,
+		      struct vg_err *err)
+{
+	static const char *const name[N_OUT] = {"alerts.json", "alerts.log"};
+	struct vg_buf *b = &f->out[which].pend;
+	size_t mark = b->len;
+	int rc;
+
+	if (which == OUT_LOG)
+		rc = an_alert_format_log(f->fmt, ev, rule, id, b, err);
+	else if ((rc = an_alert_format_json(f->fmt, ev, rule, id, b, err)) == 0)
+		rc = vg_buf_putc(b, '\n');
+	if (rc == 0 && b->len - mark > AN_ALERTS_MAX_ALERT)
+		rc = VG_ETOOBIG;
+	if (rc == VG_ETOOBIG) /* also the format functions' code for their cap */
+		vg_err_set(err, rc, "%s: alert over the %u-byte buffer cap", name[which],
+			   AN_ALERTS_MAX_ALERT);
+	if (rc != 0) {
+		vg_buf_truncate(b, mark);
+		return rc;
+	}
+	if (which == OUT_JSON) {
+		f->last_json = mark;
+		f->last_json_len = b->len - mark - 1; /* without the newline */
+	}
+	return 0;
 }
 
 int an_alerts_file_write(struct an_alerts_file *f, const struct an_event *ev,
 			 const struct an_rule_info *rule, struct an_alert_id *id,
 			 struct vg_err *err)
 {
+	size_t mark[N_OUT];
 	int rc = 0;
 
 	id->sec = 0;
@@ -510,54 +594,54 @@ int an_alerts_file_write(struct an_alerts_file *f, const struct an_event *ev,
 	for (int i = 0; i < N_OUT; i++)
 		if (f->out[i].on && f->out[i].dirty && (rc = cut_back(&f->out[i], err)) != 0)
 			return rc;
+	drop_sent(f);
+	/* alerts kept after a failed drain: retry them before keeping more */
+	if (kept_bytes(f) > 0 && kept_bytes(f) >= f->batch_bytes &&
+	    (rc = an_alerts_file_drain(f, err)) != 0)
+		return rc;
 	id->sec = ev->time_ms >= 0 ? ev->time_ms / 1000 : (ev->time_ms - 999) / 1000;
-	id->offset = f->out[OUT_LOG].on ? f->out[OUT_LOG].size : f->out[OUT_JSON].size;
-	if ((rc = format_both(f, ev, rule, id, err)) != 0)
-		goto out;
-	/* The log first: if the JSON line then fails, the log block is cut back too. */
-	if (f->out[OUT_LOG].on && (rc = append(f, &f->out[OUT_LOG], &f->buf[OUT_LOG], err)) != 0)
-		goto out;
-	if (f->out[OUT_JSON].on &&
-	    (rc = append(f, &f->out[OUT_JSON], &f->buf[OUT_JSON], err)) != 0) {
-		if (f->out[OUT_LOG].on)
-			(void)cut_back(&f->out[OUT_LOG], NULL);
-		goto out;
-	}
+	id->offset = drained_size(&f->out[f->out[OUT_LOG].on ? OUT_LOG : OUT_JSON]);
 	for (int i = 0; i < N_OUT; i++)
-		f->out[i].size += f->out[i].on ? f->buf[i].len : 0;
-	if (!f->stale_checked)
-		queue_stale(f);
-out:
-	if (rc != 0) {
+		mark[i] = f->out[i].pend.len;
+	for (int i = 0; rc == 0 && i < N_OUT; i++)
+		if (f->out[i].on)
+			rc = format_one(f, i, ev, rule, id, err);
+	if (rc == 0 && kept_bytes(f) >= f->batch_bytes)
+		rc = an_alerts_file_drain(f, err);
+	if (rc != 0) { /* drop this alert; alerts kept before it stay kept */
+		for (int i = 0; i < N_OUT; i++)
+			vg_buf_truncate(&f->out[i].pend, mark[i]);
+		f->last_json_len = 0;
 		id->sec = 0;
 		id->offset = 0;
-		vg_buf_reset(&f->buf[OUT_JSON]);
+		return rc;
 	}
-	return rc;
+	if (!f->stale_checked)
+		queue_stale(f);
+	return 0;
 }
 
 const char *an_alerts_file_last_json(const struct an_alerts_file *f, size_t *len)
 {
-	const struct vg_buf *b = &f->buf[OUT_JSON];
-	size_t n = b->len > 0 && b->data[b->len - 1] == '\n' ? b->len - 1 : b->len;
-
-	*len = n;
-	return b->len > 0 ? b->data : "";
+	*len = f->last_json_len;
+	return f->last_json_len > 0 ? f->out[OUT_JSON].pend.data + f->last_json : "";
 }
 
 int an_alerts_file_flush(struct an_alerts_file *f, struct vg_err *err)
 {
-	for (int i = 0; i < N_OUT; i++)
+	int rc = an_alerts_file_drain(f, err);
+
+	for (int i = 0; rc == 0 && i < N_OUT; i++)
 		if (f->out[i].fd >= 0 && fdatasync(f->out[i].fd) != 0)
-			return vg_err_errno(err, errno, "%s: fdatasync", f->out[i].path);
-	return 0;
+			rc = vg_err_errno(err, errno, "%s: fdatasync", f->out[i].path);
+	return rc;
 }
 
 void an_alerts_file_position(const struct an_alerts_file *f, struct an_alerts_pos *pos)
 {
 	pos->day = f->day;
-	pos->json_size = f->out[OUT_JSON].on ? f->out[OUT_JSON].size : 0;
-	pos->log_size = f->out[OUT_LOG].on ? f->out[OUT_LOG].size : 0;
+	pos->json_size = f->out[OUT_JSON].on ? drained_size(&f->out[OUT_JSON]) : 0;
+	pos->log_size = f->out[OUT_LOG].on ? drained_size(&f->out[OUT_LOG]) : 0;
 }
 
 /* ---- Recovery --------------------------------------------------------------------- */
@@ -599,11 +683,18 @@ int an_alerts_file_truncate_to(struct an_alerts_file *f, const struct an_alerts_
 			    (int)pos->day, (int)f->day);
 		return 0;
 	}
+	f->last_json_len = 0;
 	for (int i = 0; rc == 0 && i < N_OUT; i++) {
 		struct out_file *o = &f->out[i];
 		uint64_t want = i == OUT_JSON ? pos->json_size : pos->log_size;
 		if (!o->on)
 			continue;
+		if (pos->day == f->day && want >= o->size && want <= drained_size(o)) {
+			/* pos is among the kept alerts: drop those after it, the file is right */
+			vg_buf_truncate(&o->pend, o->sent + (size_t)(want - o->size));
+			continue;
+		}
+		vg_buf_truncate(&o->pend, o->sent); /* all kept alerts come after pos */
 		if (pos->day < f->day) {
 			char *old = day_path(f, pos->day, i);
 			rc = truncate_path(old, want, err);

@@ -7,6 +7,12 @@
  * single write(2), so `tail -f` and integrations never read half an alert.
  * Both are written only for rules at or above log_alert_level.
  *
+ * Batching (opts.batch_bytes > 0): whole alerts are kept in memory until
+ * they reach batch_bytes, then each file gets them in one write(2), still
+ * whole lines and whole blocks, so a busy writer makes one system call per
+ * many alerts instead of two per alert. an_alerts_file_drain() writes what
+ * is kept; so do rotation, flush and close.
+ *
  * Files, as Wazuh lays them out (reference §8.3): the real files are
  * logs/alerts/YYYY/Mon/ossec-alerts-DD.json|.log (local time, Mon =
  * Jan..Dec); alerts.json and alerts.log are hard links to today's, moved
@@ -23,11 +29,15 @@
  * ftruncate to the file's size before the alert, in both files, so the
  * files stay whole JSON lines and whole blocks; the call returns an error
  * and the caller keeps the event to retry. If even the cut fails, the next
- * write retries it first and refuses to append after a partial alert.
+ * write retries it first and refuses to append after a partial alert. With
+ * batching, a failed write(2) cuts both files back to the whole alerts
+ * already on disk and keeps the earlier alerts in memory, to be written by
+ * the next drain; only the alert of the failing call is dropped.
  *
- * Exactly-once support: an_alerts_file_position() describes what is on disk
- * (day + both sizes); the caller stores it in the same transaction as its
- * own progress, and at startup an_alerts_file_truncate_to() removes what was
+ * Exactly-once support: an_alerts_file_position() describes the files as
+ * they are once drained (day + both sizes, kept alerts included); the
+ * caller drains, then stores it in the same transaction as its own
+ * progress, and at startup an_alerts_file_truncate_to() removes what was
  * written after that position, since the caller will produce it again.
  *
  * Thread model: the writer belongs to one thread; only the compression
@@ -62,11 +72,13 @@ struct an_alerts_file_opts {
 	void *write_ctx;
 	/* Compress the previous day on the writer's thread (tests); default: helper thread. */
 	bool compress_inline;
+	/* Keep alerts in memory until they reach this many bytes; 0: write each at once. */
+	size_t batch_bytes;
 };
 
 #define AN_ALERTS_FILE_OPTS_INIT                                                                   \
 	{                                                                                          \
-		NULL, true, true, 3, AN_ALERT_FMT_OPTS_INIT, NULL, NULL, NULL, NULL, false         \
+		NULL, true, true, 3, AN_ALERT_FMT_OPTS_INIT, NULL, NULL, NULL, NULL, false, 0      \
 	}
 
 /* Where the files stand: the caller persists it with its own progress. */
@@ -87,7 +99,8 @@ struct an_alerts_file;
 int an_alerts_file_open(const struct an_alerts_file_opts *opts, struct an_alerts_file **out,
 			struct vg_err *err) VG_MUST_CHECK;
 
-/* Close the files and wait for compression in progress. NULL is allowed. */
+/* Drain (a failure is logged), close the files and wait for compression in
+ * progress. NULL is allowed. */
 void an_alerts_file_close(struct an_alerts_file *f);
 
 /* True when an alert of this level would be written. */
@@ -108,9 +121,17 @@ int an_alerts_file_write(struct an_alerts_file *f, const struct an_event *ev,
  */
 const char *an_alerts_file_last_json(const struct an_alerts_file *f, size_t *len);
 
-/* fdatasync both files: what position() reports is then durable. */
+/*
+ * Write the alerts kept by batching (a no-op without batching or when none
+ * are kept). On failure both files are cut back to the whole alerts on disk
+ * and the kept alerts stay kept: a later drain retries them.
+ */
+int an_alerts_file_drain(struct an_alerts_file *f, struct vg_err *err) VG_MUST_CHECK;
+
+/* Drain, then fdatasync both files: what position() reports is then durable. */
 int an_alerts_file_flush(struct an_alerts_file *f, struct vg_err *err) VG_MUST_CHECK;
 
+/* The files' position once drained: kept alerts count as written. */
 void an_alerts_file_position(const struct an_alerts_file *f, struct an_alerts_pos *pos);
 
 /*
@@ -119,7 +140,9 @@ void an_alerts_file_position(const struct an_alerts_file *f, struct an_alerts_po
  * today's files are emptied and that day's plain files (if not yet
  * compressed) truncated; a day already compressed is left whole (logged).
  * A file shorter than its recorded size is logged (those alerts were lost
- * before reaching the disk) and left alone. Call before the first write.
+ * before reaching the disk) and left alone. Kept alerts past pos are
+ * dropped; a pos among them cuts only them, the files are not touched.
+ * At startup, call before the first write.
  */
 int an_alerts_file_truncate_to(struct an_alerts_file *f, const struct an_alerts_pos *pos,
 			       struct vg_err *err) VG_MUST_CHECK;

@@ -5,8 +5,9 @@
  * split "location\nline", decode, evaluate the rules, and for an alert
  * write alerts.json/alerts.log (which assigns the id) and add the store row.
  * After each record that succeeded, batch_pos remembers where the alert
- * files end, so a failure at record k cuts the files back to the end of
- * record k-1 and commits exactly what precedes it. Record k stays decoded
+ * files end (counting alerts the writer still keeps in memory), so a
+ * failure at record k cuts the files back to the end of record k-1 and
+ * commits exactly what precedes it, once the writer drained it to disk. Record k stays decoded
  * and evaluated (retry_seq), so the retry writes the same alert and its
  * rule counts it once, however many times the disk was full.
  */
@@ -43,9 +44,11 @@ struct an_pipeline {
 	int64_t (*clock_ms)(void *ctx);
 	void *clock_ctx;
 	/* the open batch */
-	uint64_t batch_last;            /* seq of the last record done */
-	struct an_alerts_pos batch_pos; /* the alert files after it */
-	int batch_rc;                   /* first failure, stops the batch */
+	struct an_alerts_pos batch_start; /* the alert files before it */
+	uint64_t batch_last;              /* seq of the last record done */
+	struct an_alerts_pos batch_pos;   /* the alert files after it */
+	int batch_rc;                     /* first failure, stops the batch */
+	bool batch_open;                  /* done, not committed: its alerts could not be drained */
 	/* the record whose alert failed to write: decoded and evaluated once,
 	 * so a retry writes the same alert and counts it (firedtimes) once */
 	uint64_t retry_seq;
@@ -254,14 +257,36 @@ static void cut_files(struct an_pipeline *p, const struct an_alerts_pos *pos)
 		vg_log_error("alert files not cut back: %s", e.msg);
 }
 
+/*
+ * End the batch: drain the alerts the files keep (the checkpoint names file
+ * sizes, so they must be in the files first), commit, trim. A failed drain
+ * leaves the batch open, its store transaction and kept alerts intact, for
+ * the next run to drain again: rolling it back would evaluate its records
+ * twice (rule frequencies, firedtimes). Other failures roll it back.
+ */
+static int finish_batch(struct an_pipeline *p, struct vg_err *err)
+{
+	int rc;
+
+	if (p->batch_last != p->stats.cursor && (rc = an_alerts_file_drain(p->alerts, err)) != 0) {
+		p->batch_open = true;
+		return rc;
+	}
+	p->batch_open = false;
+	if ((rc = commit(p, err)) != 0) { /* nothing committed: nothing may stay in the files */
+		store_rollback(p->store);
+		cut_files(p, &p->batch_start);
+	}
+	return rc;
+}
+
 static int run_batch(struct an_pipeline *p, size_t *n, struct vg_err *err)
 {
-	struct an_alerts_pos start;
 	int rc, crc;
 
 	*n = 0;
-	an_alerts_file_position(p->alerts, &start);
-	p->batch_pos = start;
+	an_alerts_file_position(p->alerts, &p->batch_start);
+	p->batch_pos = p->batch_start;
 	p->batch_last = p->stats.cursor;
 	p->batch_rc = 0;
 	vg_err_clear(&p->batch_err);
@@ -272,11 +297,7 @@ static int run_batch(struct an_pipeline *p, size_t *n, struct vg_err *err)
 		rc = vg_err_set(err, p->batch_rc, "%s", p->batch_err.msg);
 	if (rc != 0) /* the files must end where the part to commit ends */
 		cut_files(p, &p->batch_pos);
-	crc = commit(p, rc == 0 ? err : NULL);
-	if (crc != 0) { /* nothing committed: nothing may stay in the files */
-		store_rollback(p->store);
-		cut_files(p, &start);
-	}
+	crc = finish_batch(p, rc == 0 ? err : NULL);
 	return rc != 0 ? rc : crc;
 }
 
@@ -285,12 +306,15 @@ int an_pipeline_run(struct an_pipeline *p, int timeout_ms, size_t *done, struct 
 	size_t total = 0, n;
 	int rc = 0;
 
+	if (p->batch_open && (rc = finish_batch(p, err)) != 0)
+		goto out;
 	if (vg_dq_wait(p->queue, p->stats.cursor, timeout_ms)) {
 		do {
 			rc = run_batch(p, &n, err);
 			total += n;
 		} while (rc == 0 && n == p->batch_max);
 	}
+out:
 	if (done != NULL)
 		*done = total;
 	return rc;
@@ -327,6 +351,7 @@ static int open_outputs(struct an_pipeline *p, const struct an_pipeline_opts *o,
 	ao.fmt = fo;
 	ao.clock_ms = o->clock_ms;
 	ao.clock_ctx = o->clock_ctx;
+	ao.batch_bytes = AN_PIPELINE_FILE_BATCH;
 	p->fmt = an_alert_fmt_new(&fo);
 	rc = an_alerts_file_open(&ao, &p->alerts, err);
 	if (rc == 0)
@@ -362,6 +387,10 @@ void an_pipeline_close(struct an_pipeline *p)
 {
 	if (p == NULL)
 		return;
+	if (p->batch_open) { /* not committed: its kept alerts must not reach the files */
+		store_rollback(p->store);
+		cut_files(p, &p->batch_start);
+	}
 	store_close(p->store);
 	an_alerts_file_close(p->alerts);
 	an_alert_fmt_free(p->fmt);

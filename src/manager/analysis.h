@@ -18,6 +18,11 @@
  * logged and skipped (counted in stats). A write that fails (full disk,
  * I/O error) stops the batch before that record: what precedes it is
  * committed, the record stays in the queue, and the caller retries later.
+ * The alert files batch their writes (AN_PIPELINE_FILE_BATCH bytes) and
+ * are drained before each commit, so the checkpoint never names bytes that
+ * are not in the files; if that drain fails too, the batch stays open (its
+ * store transaction and the alerts in memory) and the next run drains and
+ * commits it before reading on, so no record is evaluated twice.
  *
  * Thread model: the pipeline belongs to the thread that opened it; the
  * queue it reads may be appended to from any thread.
@@ -34,6 +39,9 @@
 #include "manager/settings.h"
 
 #define AN_PIPELINE_BATCH_DEFAULT 20000u
+/* Alert bytes kept before a write(2): ~30 alerts per system call, and a
+ * small delay for `tail -f` since every batch commit drains them anyway. */
+#define AN_PIPELINE_FILE_BATCH (64u * 1024u)
 
 struct an_pipeline_opts {
 	const char *home;                   /* HOME/logs/alerts, HOME/queue/alerts.db */

@@ -295,6 +295,71 @@ static void test_alert__rule_554_log_block_is_os_log(void **state)
 	an_syscheck_free(fx.s);
 }
 
+static void add_field(struct an_fields *fl, const char *name, const char *value)
+{
+	assert_int_equal(an_fields_add(fl, name, value, NULL), 0);
+}
+
+/* Every optional line of the block, each built by appends, not printf. */
+static void test_alert__log_block_every_line(void **state)
+{
+	(void)state;
+	struct an_fields *fl = an_fields_new();
+	add_field(fl, "size", "12");
+	add_field(fl, "mtime", "not-a-number");
+	add_field(fl, "uname", "root");
+	add_field(fl, "uid", "0");
+	add_field(fl, "md5", "xxx");
+	add_field(fl, "sha1", "ab");
+	add_field(fl, "process_name", "/bin/vi");
+	add_field(fl, "changed_content", "-a\n+b");
+	add_field(fl, "tag", "t1,,t2");
+	struct an_event ev = {.time_ms = 1704891124611,
+			      .agent_id = "002",
+			      .agent_name = "web",
+			      .location = "syscheck",
+			      .full_log = "File '/x' modified",
+			      .decoder = "syscheck_integrity_changed",
+			      .fields = fl};
+	struct an_rule_info rule = {.id = 550, .level = 7, .mail = true, .groups = "ossec,"};
+	struct an_alert_fmt *f = fmt_wazuh();
+	char *log = format_log(f, &ev, &rule, -5, 18446744073709551615u);
+
+	assert_string_equal(log, "** Alert -5.18446744073709551615: mail  - ossec,\n"
+				 "2024 Jan 10 12:52:04 (web) any->syscheck\n"
+				 "Rule: 550 (level 7) -> ''\n"
+				 "File '/x' modified\n"
+				 "Attributes:\n"
+				 " - Size: 12\n"
+				 " - Date: not-a-number"
+				 " - User: root (0)\n"
+				 " - SHA1: ab\n"
+				 " - (Audit) Process name: /bin/vi\n"
+				 "\nWhat changed:\n-a\n+b\n"
+				 "\nTags:\n - t1\n - t2\n"
+				 "\n");
+	vg_free(log);
+	/* Other decoders: each non-empty field as "name: value". */
+	ev.decoder = "json";
+	log = format_log(f, &ev, &rule, 1704891124, 0);
+	assert_non_null(strstr(log, "File '/x' modified\nsize: 12\nmtime: not-a-number\n"));
+	vg_free(log);
+	an_alert_fmt_free(f);
+	an_fields_free(fl);
+}
+
+static void test_alert__id_str_extremes(void **state)
+{
+	(void)state;
+	char buf[AN_ALERT_ID_MAX];
+
+	assert_string_equal(an_alert_id_str(&(struct an_alert_id){0, 0}, buf), "0.0");
+	assert_string_equal(an_alert_id_str(&(struct an_alert_id){1704891124, 664495}, buf),
+			    "1704891124.664495");
+	assert_string_equal(an_alert_id_str(&(struct an_alert_id){INT64_MIN, UINT64_MAX}, buf),
+			    "-9223372036854775808.18446744073709551615");
+}
+
 /* ---- Rule object ----------------------------------------------------------- */
 
 static void test_alert__compliance_split_in_first_seen_order(void **state)
@@ -524,6 +589,8 @@ int main(void)
 	    cmocka_unit_test(test_alert__rule_554_matches_seed),
 	    cmocka_unit_test(test_alert__rule_87105_matches_seed),
 	    cmocka_unit_test(test_alert__rule_554_log_block_is_os_log),
+	    cmocka_unit_test(test_alert__log_block_every_line),
+	    cmocka_unit_test(test_alert__id_str_extremes),
 	    cmocka_unit_test(test_alert__compliance_split_in_first_seen_order),
 	    cmocka_unit_test(test_alert__no_counter_and_no_full_log),
 	    cmocka_unit_test(test_alert__mitre_unknown_technique_is_dropped),

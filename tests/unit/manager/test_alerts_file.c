@@ -1,8 +1,10 @@
 /*
  * Unit tests for src/manager/alerts_file.c: ids, the level filter, daily
  * rotation with an injected clock, hard links, gzip of the past day,
- * truncation to a recorded position, and write errors (an injected write
- * that stops half-way with ENOSPC). Real files under a mkdtemp HOME; TZ=UTC.
+ * truncation to a recorded position, write errors (an injected write that
+ * stops half-way with ENOSPC), and batching (alerts kept in memory until
+ * drained, by size, rotation or close). Real files under a mkdtemp HOME;
+ * TZ=UTC.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +34,7 @@ struct t {
 	int64_t now_ms;
 	int fail_after; /* write calls before failing; < 0: never */
 	int writes;
+	int calls; /* write calls, failing or not */
 	struct an_fields *fl;
 	struct an_event ev;
 	struct an_rule_info rule;
@@ -47,6 +50,7 @@ static ssize_t t_write(void *ctx, int fd, const void *p, size_t n)
 {
 	struct t *t = ctx;
 
+	t->calls++;
 	if (t->fail_after >= 0 && t->writes++ >= t->fail_after) {
 		if (n > 1 && write(fd, p, n / 2) < 0)
 			return -1;
@@ -92,6 +96,25 @@ static int teardown(void **state)
 	an_fields_free(t->fl);
 	vg_free(t);
 	return 0;
+}
+
+static struct an_alerts_file *open_batched(struct t *t, size_t batch_bytes)
+{
+	struct an_alerts_file_opts o = AN_ALERTS_FILE_OPTS_INIT;
+	struct an_alerts_file *f = NULL;
+	struct vg_err err = VG_ERR_INIT;
+
+	o.home = t->home;
+	o.fmt.manager_name = "mgr";
+	o.clock_ms = t_clock;
+	o.clock_ctx = t;
+	o.write_fn = t_write;
+	o.write_ctx = t;
+	o.compress_inline = true;
+	o.batch_bytes = batch_bytes;
+	if (an_alerts_file_open(&o, &f, &err) != 0)
+		fail_msg("open: %s", err.msg);
+	return f;
 }
 
 static struct an_alerts_file *open_writer(struct t *t, bool json, bool log)
@@ -364,6 +387,199 @@ static void test_alerts_file__truncate_to_earlier_day(void **state)
 	an_alerts_file_close(f);
 }
 
+/* ---- Batching ------------------------------------------------------------------- */
+
+static void assert_pos_equal(const struct an_alerts_pos *a, const struct an_alerts_pos *b)
+{
+	assert_int_equal(a->day, b->day);
+	assert_int_equal(a->json_size, b->json_size);
+	assert_int_equal(a->log_size, b->log_size);
+}
+
+static void assert_files_at(struct t *t, const struct an_alerts_pos *pos)
+{
+	assert_int_equal(fsize(t, "alerts.json"), pos->json_size);
+	assert_int_equal(fsize(t, "alerts.log"), pos->log_size);
+}
+
+static void test_alerts_file__batch_keeps_alerts_until_drained(void **state)
+{
+	struct t *t = *state;
+	struct an_alerts_file *f = open_batched(t, 1u << 20);
+	struct an_alerts_pos pos;
+	struct vg_err err = VG_ERR_INIT;
+	char buf[AN_ALERT_ID_MAX];
+
+	struct an_alert_id a = write_ok(t, f);
+	an_alerts_file_position(f, &pos);
+	struct an_alert_id b = write_ok(t, f);
+	/* Nothing written yet, but ids and the position count the kept alerts. */
+	assert_int_equal(t->calls, 0);
+	assert_int_equal(fsize(t, "alerts.json"), 0);
+	assert_int_equal(a.offset, 0);
+	assert_int_equal(b.offset, pos.log_size);
+	size_t len;
+	const char *last = an_alerts_file_last_json(f, &len);
+	json_t *j = json_loadb(last, len, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "id")), an_alert_id_str(&b, buf));
+	json_decref(j);
+	/* One drain: one write(2) per file, and the files are where position said. */
+	an_alerts_file_position(f, &pos);
+	assert_int_equal(an_alerts_file_drain(f, &err), 0);
+	assert_int_equal(t->calls, 2);
+	assert_files_at(t, &pos);
+	assert_int_equal(an_alerts_file_drain(f, &err), 0); /* nothing kept: no write */
+	assert_int_equal(t->calls, 2);
+	/* Kept alerts are written by close. */
+	write_ok(t, f);
+	an_alerts_file_position(f, &pos);
+	an_alerts_file_close(f);
+	assert_files_at(t, &pos);
+	char *json = slurp(t, "alerts.json");
+	assert_int_equal(count_json_lines(json), 3);
+	vg_free(json);
+}
+
+static void test_alerts_file__batch_drains_whole_alerts_at_its_size(void **state)
+{
+	struct t *t = *state;
+	struct an_alerts_pos one, pos;
+
+	/* How big one alert is, both files together. */
+	struct an_alerts_file *f = open_batched(t, 1u << 20);
+	write_ok(t, f);
+	an_alerts_file_position(f, &one);
+	an_alerts_file_close(f);
+	size_t alert = (size_t)(one.json_size + one.log_size);
+
+	/* A batch of 2.5 alerts: the third write sends three alerts in one write per file. */
+	f = open_batched(t, alert * 5 / 2);
+	t->calls = 0;
+	write_ok(t, f);
+	write_ok(t, f);
+	assert_int_equal(t->calls, 0);
+	write_ok(t, f);
+	assert_int_equal(t->calls, 2);
+	an_alerts_file_position(f, &pos);
+	assert_files_at(t, &pos);
+	an_alerts_file_close(f);
+	char *json = slurp(t, "alerts.json");
+	assert_int_equal(count_json_lines(json), 4);
+	vg_free(json);
+	char *log = slurp(t, "alerts.log");
+	assert_int_equal(vg_test_count(log, "** Alert "), 4);
+	vg_free(log);
+}
+
+static void test_alerts_file__failed_drain_keeps_alerts_and_whole_files(void **state)
+{
+	struct t *t = *state;
+	struct an_alerts_file *f = open_batched(t, 1u << 20);
+	struct an_alerts_pos pos, kept;
+	struct vg_err err = VG_ERR_INIT;
+
+	write_ok(t, f);
+	assert_int_equal(an_alerts_file_drain(f, &err), 0);
+	an_alerts_file_position(f, &pos);
+	write_ok(t, f);
+	write_ok(t, f);
+	an_alerts_file_position(f, &kept);
+	/* alerts.log goes through, alerts.json stops half-way: both are cut back. */
+	t->writes = 0;
+	t->fail_after = 1;
+	assert_int_not_equal(an_alerts_file_drain(f, &err), 0);
+	assert_non_null(strstr(err.msg, "ossec-alerts-10.json: write"));
+	assert_files_at(t, &pos);
+	struct an_alerts_pos after;
+	an_alerts_file_position(f, &after);
+	assert_pos_equal(&after, &kept);
+	/* Space again: the kept alerts land whole. */
+	t->fail_after = -1;
+	assert_int_equal(an_alerts_file_drain(f, &err), 0);
+	assert_files_at(t, &kept);
+	an_alerts_file_close(f);
+	char *json = slurp(t, "alerts.json");
+	assert_int_equal(count_json_lines(json), 3);
+	vg_free(json);
+}
+
+static void test_alerts_file__failed_write_drops_only_its_alert(void **state)
+{
+	struct t *t = *state;
+	struct an_alerts_pos one, pos;
+	struct an_alert_id id;
+	struct vg_err err = VG_ERR_INIT;
+
+	struct an_alerts_file *f = open_batched(t, 1u << 20);
+	write_ok(t, f);
+	an_alerts_file_position(f, &one);
+	an_alerts_file_close(f);
+	size_t alert = (size_t)(one.json_size + one.log_size);
+
+	/* The second alert fills the batch and its drain fails. */
+	f = open_batched(t, alert * 3 / 2);
+	write_ok(t, f);
+	an_alerts_file_position(f, &pos);
+	t->writes = 0;
+	t->fail_after = 0;
+	assert_int_not_equal(an_alerts_file_write(f, &t->ev, &t->rule, &id, &err), 0);
+	assert_int_equal(id.offset, 0);
+	assert_files_at(t, &one);
+	struct an_alerts_pos after;
+	an_alerts_file_position(f, &after);
+	assert_pos_equal(&after, &pos);
+	/* The retry drains the kept alert first, then lands where the failed one would have. */
+	t->fail_after = -1;
+	assert_int_equal(write_ok(t, f).offset, pos.log_size);
+	an_alerts_file_close(f);
+	char *json = slurp(t, "alerts.json");
+	assert_int_equal(count_json_lines(json), 3);
+	vg_free(json);
+}
+
+static void test_alerts_file__truncate_to_among_kept_alerts(void **state)
+{
+	struct t *t = *state;
+	struct an_alerts_file *f = open_batched(t, 1u << 20);
+	struct an_alerts_pos first, pos;
+	struct vg_err err = VG_ERR_INIT;
+
+	write_ok(t, f);
+	assert_int_equal(an_alerts_file_drain(f, &err), 0);
+	write_ok(t, f);
+	an_alerts_file_position(f, &first);
+	write_ok(t, f);
+	/* Cut among the kept alerts: the third is dropped, the files are untouched. */
+	t->calls = 0;
+	assert_int_equal(an_alerts_file_truncate_to(f, &first, &err), 0);
+	an_alerts_file_position(f, &pos);
+	assert_pos_equal(&pos, &first);
+	assert_int_equal(t->calls, 0);
+	assert_int_equal(write_ok(t, f).offset, first.log_size);
+	an_alerts_file_close(f);
+	char *json = slurp(t, "alerts.json");
+	assert_int_equal(count_json_lines(json), 3);
+	vg_free(json);
+}
+
+static void test_alerts_file__rotation_drains_into_the_old_day(void **state)
+{
+	struct t *t = *state;
+	t->now_ms = DAY10_LATE;
+	struct an_alerts_file *f = open_batched(t, 1u << 20);
+	write_ok(t, f);
+	t->now_ms = DAY11;
+	write_ok(t, f);
+	/* The 10th got its kept alert before it was compressed. */
+	assert_true(fsize(t, "2024/Jan/ossec-alerts-10.json.gz") > 0);
+	assert_int_equal(fsize(t, "alerts.json"), 0);
+	an_alerts_file_close(f);
+	char *json = slurp(t, "alerts.json");
+	assert_int_equal(count_json_lines(json), 1);
+	vg_free(json);
+}
+
 /* ---- Errors -------------------------------------------------------------------- */
 
 static void test_alerts_file__enospc_cuts_back_partial_writes(void **state)
@@ -440,6 +656,18 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_alerts_file__truncate_to_earlier_day, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_alerts_file__batch_keeps_alerts_until_drained,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alerts_file__batch_drains_whole_alerts_at_its_size,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_alerts_file__failed_drain_keeps_alerts_and_whole_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alerts_file__failed_write_drops_only_its_alert,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alerts_file__truncate_to_among_kept_alerts, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_alerts_file__rotation_drains_into_the_old_day,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alerts_file__enospc_cuts_back_partial_writes,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alerts_file__unwritable_directory_is_named, setup,
