@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -238,6 +239,33 @@ enum w_res { W_RES_OK, W_RES_GONE, W_RES_FAIL };
  * the directory was deleted; its own deletion event, queued after this one
  * in its parent, reports the subtree removed, so the event is covered.
  */
+/* True when directory fd has been removed (only open references keep it). */
+static bool w_fd_unlinked(int fd)
+{
+	struct stat st;
+	int saved = errno;
+	bool gone = fstat(fd, &st) == 0 && st.st_nlink == 0;
+	errno = saved; /* the caller reports the error that led here */
+	return gone;
+}
+
+/*
+ * open_by_handle_at, tried twice: a directory that another process is
+ * removing at that very moment can fail with ENOMEM instead of ESTALE while
+ * its inode is torn down (seen with parallel test suites on one
+ * filesystem); a moment later the kernel says ESTALE. Treating the first
+ * error as a loss would rescan every root and raise a queue-full alert for
+ * a directory that is simply gone.
+ */
+static int w_open_handle(int mount_fd, struct file_handle *fh)
+{
+	int fd = open_by_handle_at(mount_fd, fh, O_PATH | O_CLOEXEC);
+	if (fd >= 0 || errno == ESTALE || errno == ENOENT)
+		return fd;
+	nanosleep(&(struct timespec){0, 1000000}, NULL);
+	return open_by_handle_at(mount_fd, fh, O_PATH | O_CLOEXEC);
+}
+
 static enum w_res w_fan_resolve_dir(struct fim_watch *w, const struct w_fsid *fsid,
 				    const struct file_handle *fh)
 {
@@ -265,20 +293,23 @@ static enum w_res w_fan_resolve_dir(struct fim_watch *w, const struct w_fsid *fs
 		return vg_buf_append(&w->path, e->path, e->len) == 0 ? W_RES_OK : W_RES_FAIL;
 
 	const struct fim__watch_mount *m = w_mount_find(w, fsid);
-	if (m == NULL)
+	if (m == NULL) {
+		errno = EXDEV; /* a filesystem we do not watch */
 		return W_RES_FAIL;
+	}
 	h.fh.handle_bytes = bytes;
 	h.fh.handle_type = (int)type;
 	memcpy(h.fh.f_handle, fh->f_handle, bytes);
-	int fd = open_by_handle_at(m->fd, &h.fh, O_PATH | O_CLOEXEC);
+	int fd = w_open_handle(m->fd, &h.fh);
 	if (fd < 0)
 		return errno == ESTALE || errno == ENOENT ? W_RES_GONE : W_RES_FAIL;
-	struct stat st;
 	enum w_res res = W_RES_FAIL;
-	if (fstat(fd, &st) == 0 && st.st_nlink == 0)
+	if (w_fd_unlinked(fd))
 		res = W_RES_GONE; /* removed, only our reference keeps it */
 	else if (w_fd_path(fd, &w->path) == 0)
 		res = W_RES_OK;
+	else if (w_fd_unlinked(fd))
+		res = W_RES_GONE; /* removed while we walked up to name it */
 	close(fd);
 	if (res == W_RES_OK)
 		w_cache_put(w, key, klen, hv, w->path.data, w->path.len);
@@ -345,7 +376,8 @@ static void w_fan_event(struct fim_watch *w, const struct fanotify_event_metadat
 	if (res == W_RES_GONE) {
 		vg_log_debug("event in a deleted directory: covered by its deletion");
 	} else if (res == W_RES_FAIL) {
-		vg_log_warn("cannot resolve a directory handle: rescanning all roots");
+		vg_log_warn("cannot resolve a directory handle (%s): rescanning all roots",
+			    strerror(errno));
 		fim__watch_lost(w, NULL);
 	} else {
 		if (name != NULL && name[0] != '\0' && strcmp(name, ".") != 0) {
