@@ -20,7 +20,9 @@ struct fim_digests {
 
 struct fim_hasher;
 
-#define FIM_HASH_BUFSIZE (256u * 1024u)
+/* Read size: small enough that the buffer stays in L2 between the copy out
+ * of the page cache and the three digests (docs/benchmarks.md). */
+#define FIM_HASH_BUFSIZE (64u * 1024u)
 
 /* which: a mask of FIM_CHECK_MD5 | FIM_CHECK_SHA1 | FIM_CHECK_SHA256. */
 int fim_hasher_new(struct fim_hasher **out, struct vg_err *err) VG_MUST_CHECK;
