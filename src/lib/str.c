@@ -209,7 +209,7 @@ void vg_hex_encode(char *dst, const void *src, size_t n)
 	dst[2 * n] = '\0';
 }
 
-static int hex_nibble(char c)
+int vg_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -228,7 +228,7 @@ int vg_hex_decode(const char *hex, unsigned char *dst, size_t cap, size_t *n)
 	if (len % 2 != 0 || len / 2 > cap)
 		return VG_EPARSE;
 	for (size_t i = 0; i < len / 2; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+		int hi = vg_hex_digit(hex[2 * i]), lo = vg_hex_digit(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return VG_EPARSE;
 		dst[i] = (unsigned char)(hi << 4 | lo);

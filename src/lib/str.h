@@ -44,6 +44,9 @@ bool vg_utf8_valid(const char *s, size_t len);
 /* Lowercase hex of n bytes into dst (2n + 1 bytes, NUL-terminated). */
 void vg_hex_encode(char *dst, const void *src, size_t n);
 
+/* The value of one hex digit (either case), or -1 when c is no hex digit. */
+int vg_hex_digit(char c);
+
 /*
  * Decode the hex string hex (lower or upper case) into dst (cap bytes);
  * *n receives the byte count. An odd length, a non-hex character or more

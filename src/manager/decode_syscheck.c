@@ -308,17 +308,6 @@ static void fp_ws(struct parser *ps)
 		ps->p++;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* \uXXXX (ps->p on the 'u') as UTF-8 into dst; surrogates and U+0000 are
  * left to jansson (pairs, and its own errors). Returns the bytes written. */
 static int fp_unicode(struct parser *ps, char *dst)
@@ -328,7 +317,7 @@ static int fp_unicode(struct parser *ps, char *dst)
 	if (ps->end - ps->p < 5)
 		return -1;
 	for (int i = 1; i <= 4; i++) {
-		int h = hex_digit(ps->p[i]);
+		int h = vg_hex_digit(ps->p[i]);
 		if (h < 0)
 			return -1;
 		cp = cp << 4 | (unsigned)h;

@@ -178,23 +178,12 @@ static uint64_t store_fnv1a(const char *s)
 	return h;
 }
 
-static int store_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A digest's key: its first 64 bits; FNV-1a of the text when it is no hex. */
 static int64_t store_digest_key(const char *hex)
 {
 	uint64_t k = 0;
 	for (int i = 0; i < 16; i++) {
-		int v = store_hexval(hex[i]); /* stops at the NUL: -1 */
+		int v = vg_hex_digit(hex[i]); /* stops at the NUL: -1 */
 		if (v < 0)
 			return (int64_t)store_fnv1a(hex);
 		k = k << 4 | (uint64_t)v;
@@ -837,7 +826,7 @@ static void q_text(struct store_q *q, const char *clause, char *v /* transferred
 static const char *store_hash_column(const char *hash, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (store_hexval(hash[i]) < 0)
+		if (vg_hex_digit(hash[i]) < 0)
 			return NULL;
 	return len == 32 ? "md5" : len == 40 ? "sha1" : len == 64 ? "sha256" : NULL;
 }
