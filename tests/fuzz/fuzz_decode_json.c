@@ -11,7 +11,7 @@
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_decode_json.c \
  *     src/manager/decode.c src/manager/decode_json.c \
- *     src/manager/decode_syscheck.c src/manager/fields.c src/lib/json.c \
+ *     src/manager/decode_syscheck.c src/manager/jdoc.c src/manager/fields.c src/lib/json.c \
  *     src/lib/buf.c src/lib/str.c src/lib/mem.c src/lib/err.c \
  *     $(pkg-config --libs jansson libcrypto) -lm -o fuzz_decode_json
  *   TZ=UTC ./fuzz_decode_json -max_len=65536 corpus/

@@ -8,7 +8,7 @@
  * Not built by CMake. Build and run from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_decode_syscheck.c \
- *     src/manager/decode_syscheck.c src/manager/fields.c src/lib/json.c \
+ *     src/manager/decode_syscheck.c src/manager/jdoc.c src/manager/fields.c src/lib/json.c \
  *     src/lib/buf.c src/lib/str.c src/lib/mem.c src/lib/err.c \
  *     $(pkg-config --libs jansson libcrypto) -o fuzz_decode_syscheck
  *   TZ=UTC ./fuzz_decode_syscheck -max_len=8192 corpus/
