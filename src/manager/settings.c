@@ -76,6 +76,8 @@ static const struct st_elem st_table[] = {
     {ST_GLOBAL, "picviz_socket", ST_WARN, 0},
     {ST_GLOBAL, "rotate_interval", ST_WARN, 0},
     {ST_GLOBAL, "max_output_size", ST_WARN, 0},
+    /* the issue's <global><email_alert_level>, also read in <alerts> as Wazuh does */
+    {ST_GLOBAL, "email_alert_level", ST_LEVEL, ST_OFF(email_alert_level)},
     {ST_ALERTS, "log_alert_level", ST_LEVEL, ST_OFF(log_alert_level)},
     {ST_ALERTS, "email_alert_level", ST_LEVEL, ST_OFF(email_alert_level)},
     {ST_ALERTS, "use_geoip", ST_WARN, 0},

@@ -31,7 +31,7 @@ struct an_settings {
 	bool logall;         /* <global><logall>: accepted, stored (archives not written yet) */
 	bool logall_json;    /* <global><logall_json>: same */
 	unsigned log_alert_level;   /* <alerts><log_alert_level>, 0..16 */
-	unsigned email_alert_level; /* <alerts><email_alert_level>, 0..16 (rule "mail") */
+	unsigned email_alert_level; /* <alerts> or <global><email_alert_level>, 0..16 ("mail") */
 	uint64_t warned;            /* parser state: unimplemented elements already named */
 };
 

@@ -69,6 +69,14 @@ static void test_settings__values_and_later_blocks_win(void **state)
 	assert_true(s.logall);
 	assert_int_equal(s.log_alert_level, 7);
 	assert_int_equal(s.email_alert_level, 16);
+
+	/* <global> takes email_alert_level too; the later one wins */
+	assert_int_equal(load("<ossec_config><alerts><email_alert_level>16</email_alert_level>"
+			      "</alerts><global><email_alert_level>10</email_alert_level></global>"
+			      "</ossec_config>",
+			      &s, &err),
+			 0);
+	assert_int_equal(s.email_alert_level, 10);
 }
 
 static void test_settings__stock_wazuh_blocks_load_with_one_warning_each(void **state)
