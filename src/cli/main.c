@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/agents.h"
 #include "cli/logtest.h"
 #include "cli/scan.h"
 #include "lib/log.h"
@@ -20,6 +21,7 @@ struct cli_command {
 static const struct cli_command commands[] = {
     {"scan", cli_scan, "hash files and trees (md5, sha1, sha256) as JSON lines"},
     {"logtest", cli_logtest, "test events against the decoders and rules (wazuh-logtest)"},
+    {"agents", cli_agents, "list, show, add and remove enrolled agents"},
 };
 
 static void usage(FILE *out)

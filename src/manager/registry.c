@@ -226,6 +226,18 @@ void reg_id_format(int64_t id, char out[REG_ID_TEXT])
 	snprintf(out, REG_ID_TEXT, "%03" PRId64, id);
 }
 
+/* The canonical id as a value, for messages ("9" is reported as "009"). */
+struct reg_id_buf {
+	char s[REG_ID_TEXT];
+};
+
+static struct reg_id_buf reg_id_text(int64_t id)
+{
+	struct reg_id_buf b;
+	reg_id_format(id, b.s);
+	return b;
+}
+
 static const char *const reg_status_names[] = {
     [REG_NEVER_CONNECTED] = "never_connected",
     [REG_ACTIVE] = "active",
@@ -596,7 +608,7 @@ static int reg_existing(struct reg *r, const char *id, int64_t *num, struct vg_e
 	sqlite3_bind_int64(r->st[RS_BY_ID], 1, *num);
 	rc = reg_one(r, r->st[RS_BY_ID], NULL, "looking up an agent", err);
 	if (rc == VG_ENOTFOUND)
-		rc = vg_err_set(err, VG_ENOTFOUND, "no agent with id %s", id);
+		rc = vg_err_set(err, VG_ENOTFOUND, "no agent with id %s", reg_id_text(*num).s);
 	return rc;
 }
 
@@ -739,7 +751,7 @@ int reg_keepalive(struct reg *r, const char *id, const char *version, const char
 	sqlite3_bind_int64(st, 5, reg_now(r));
 	rc = reg_run(st, "recording a keepalive", err);
 	if (rc == 0 && sqlite3_changes(r->db) == 0)
-		rc = vg_err_set(err, VG_ENOTFOUND, "no agent with id %s", id);
+		rc = vg_err_set(err, VG_ENOTFOUND, "no agent with id %s", reg_id_text(num).s);
 	return rc;
 }
 
@@ -783,7 +795,7 @@ int reg_get(struct reg *r, const char *id, struct reg_agent *a, struct vg_err *e
 	sqlite3_bind_int64(r->st[RS_BY_ID], 1, num);
 	rc = reg_one(r, r->st[RS_BY_ID], a, "reading an agent", err);
 	if (rc == VG_ENOTFOUND)
-		rc = vg_err_set(err, VG_ENOTFOUND, "no agent with id %s", id);
+		rc = vg_err_set(err, VG_ENOTFOUND, "no agent with id %s", reg_id_text(num).s);
 	return rc;
 }
 
