@@ -34,6 +34,7 @@
 #include "manager/evqueue.h"
 #include "manager/hostname.h"
 #include "manager/paths.h"
+#include "manager/registry.h"
 #include "manager/rules.h"
 #include "manager/ruleset_load.h"
 
@@ -51,6 +52,7 @@ struct manager {
 	struct vg_pidfile *pidfile;
 	sigset_t signals;
 	struct vg_dq *queue;
+	struct reg *registry; /* agents.db: agent 000 now, enrolled agents later */
 	struct an_pipeline *pipeline;
 	atomic_bool quit;
 	atomic_bool reload;
@@ -279,6 +281,19 @@ static void *signal_thread(void *arg)
 
 /* ---------------------------------------------------------------- start-up */
 
+/* The agent registry, with this host as agent 000 (vigie agents reads it). */
+static int registry_open(struct manager *m, struct vg_err *err)
+{
+	struct reg_opts ro = REG_OPTS_INIT;
+	char *path = reg_path(m->opts.home);
+	int rc;
+
+	ro.manager_name = m->hostname;
+	rc = reg_open(path, &ro, &m->registry, err);
+	vg_free(path);
+	return rc;
+}
+
 static int start(struct manager *m, struct vg_err *err)
 {
 	static const char *const dirs[] = {"etc/rules", "etc/lists", "queue/fim", "logs/alerts"};
@@ -298,6 +313,8 @@ static int start(struct manager *m, struct vg_err *err)
 	rc = vg_dq_open(q, NULL, &m->queue, err);
 	vg_free(q);
 	if (rc == 0)
+		rc = registry_open(m, err);
+	if (rc == 0)
 		rc = pipeline_open(m, err);
 	if (rc == 0 && setpriority(PRIO_PROCESS, 0, m->cfg.syscheck.process_priority) != 0)
 		vg_log_warn("cannot set process_priority %d: %s", m->cfg.syscheck.process_priority,
@@ -308,6 +325,7 @@ static int start(struct manager *m, struct vg_err *err)
 static void cleanup(struct manager *m)
 {
 	an_pipeline_close(m->pipeline);
+	reg_close(m->registry);
 	vg_dq_close(m->queue);
 	vg_pidfile_release(m->pidfile);
 	rules_set_free(m->rules);

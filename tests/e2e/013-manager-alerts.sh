@@ -42,6 +42,10 @@ for id in $(jq -r .id "$ALERTS"); do
 	head -c $((off + 9)) "$T/home/logs/alerts/alerts.log" | tail -c 9 | grep -q '^\*\* Alert ' ||
 		fail "id $id does not point at its alerts.log block"
 done
+# the registry holds this host as agent 000 (vigie agents reads it)
+"$VIGIE" agents list -D "$T/home" --json |
+	jq -se "map(select(.id == \"000\" and .name == \"$(hostname)\" and .status == \"active\")) | length == 1" \
+		>/dev/null || fail "agent 000 not in the registry: $("$VIGIE" agents list -D "$T/home" --json)"
 stop_manager
 stored=$(sqlite3 "$T/home/queue/alerts.db" "SELECT count(*) FROM alert")
 [ "$stored" -eq 4 ] || fail "the store holds $stored alerts, expected 4"
