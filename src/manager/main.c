@@ -25,10 +25,12 @@
 #include <unistd.h>
 
 #include "fim/engine.h"
+#include "lib/common.h"
 #include "lib/daemon.h"
 #include "lib/dqueue.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/pki.h"
 #include "manager/analysis.h"
 #include "manager/config.h"
 #include "manager/evqueue.h"
@@ -53,6 +55,7 @@ struct manager {
 	sigset_t signals;
 	struct vg_dq *queue;
 	struct reg *registry; /* agents.db: agent 000 now, enrolled agents later */
+	struct vg_pki_ca *ca; /* etc/ca.key + ca.pem: signs agents' certificates */
 	struct an_pipeline *pipeline;
 	atomic_bool quit;
 	atomic_bool reload;
@@ -281,6 +284,23 @@ static void *signal_thread(void *arg)
 
 /* ---------------------------------------------------------------- start-up */
 
+/*
+ * The certificate authority of the agent channel and the manager's server
+ * certificate, created on the first start (renewed when near expiry or when
+ * the host name changed): the transport (issue 4) serves them.
+ */
+static int pki_open(struct manager *m, struct vg_err *err)
+{
+	const char *names[] = {m->hostname};
+	char *etc = vg_xasprintf("%s/etc", m->opts.home);
+	int rc = vg_pki_ca_open(etc, m->hostname, &m->ca, NULL, err);
+
+	if (rc == 0) /* both calls log what they create */
+		rc = vg_pki_server_ensure(m->ca, etc, names, VG_ARRAY_LEN(names), 0, NULL, err);
+	vg_free(etc);
+	return rc;
+}
+
 /* The agent registry, with this host as agent 000 (vigie agents reads it). */
 static int registry_open(struct manager *m, struct vg_err *err)
 {
@@ -301,7 +321,7 @@ static int start(struct manager *m, struct vg_err *err)
 	    .home = m->opts.home,
 	    .pid_name = "vigie-manager",
 	    .dirs = dirs,
-	    .ndirs = sizeof(dirs) / sizeof(dirs[0]),
+	    .ndirs = VG_ARRAY_LEN(dirs),
 	    .foreground = m->opts.foreground,
 	};
 	char *q;
@@ -315,6 +335,8 @@ static int start(struct manager *m, struct vg_err *err)
 	if (rc == 0)
 		rc = registry_open(m, err);
 	if (rc == 0)
+		rc = pki_open(m, err);
+	if (rc == 0)
 		rc = pipeline_open(m, err);
 	if (rc == 0 && setpriority(PRIO_PROCESS, 0, m->cfg.syscheck.process_priority) != 0)
 		vg_log_warn("cannot set process_priority %d: %s", m->cfg.syscheck.process_priority,
@@ -326,6 +348,7 @@ static void cleanup(struct manager *m)
 {
 	an_pipeline_close(m->pipeline);
 	reg_close(m->registry);
+	vg_pki_ca_free(m->ca);
 	vg_dq_close(m->queue);
 	vg_pidfile_release(m->pidfile);
 	rules_set_free(m->rules);

@@ -42,6 +42,10 @@ for id in $(jq -r .id "$ALERTS"); do
 	head -c $((off + 9)) "$T/home/logs/alerts/alerts.log" | tail -c 9 | grep -q '^\*\* Alert ' ||
 		fail "id $id does not point at its alerts.log block"
 done
+# the agents' certificate authority and the server certificate exist
+[ "$(stat -c %a "$T/home/etc/ca.key")" = 600 ] || fail "ca.key is not 0600"
+openssl verify -CAfile "$T/home/etc/ca.pem" "$T/home/etc/server.pem" >/dev/null ||
+	fail "server.pem does not verify against ca.pem"
 # the registry holds this host as agent 000 (vigie agents reads it)
 "$VIGIE" agents list -D "$T/home" --json |
 	jq -se "map(select(.id == \"000\" and .name == \"$(hostname)\" and .status == \"active\")) | length == 1" \
