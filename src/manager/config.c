@@ -12,19 +12,25 @@ void mgr_config_init(struct mgr_config *cfg)
 	fim_config_init(&cfg->syscheck);
 	ruleset_conf_init(&cfg->ruleset);
 	cfg->settings = defaults;
+	mgr_remote_conf_init(&cfg->remote);
+	mgr_auth_conf_init(&cfg->auth);
 }
 
 int mgr_config_load(const char *path, struct mgr_config *cfg, struct vg_err *err)
 {
-	struct vg_conf_section sections[4] = {
+	struct vg_conf_section sections[6] = {
 	    {"syscheck", fim_config_parse, &cfg->syscheck},
 	    {"ruleset", ruleset_conf_parse, &cfg->ruleset},
+	    {"remote", mgr_remote_conf_parse, &cfg->remote},
+	    {"auth", mgr_auth_conf_parse, &cfg->auth},
 	};
 	int rc;
 
 	mgr_config_init(cfg);
-	an_settings_sections(&cfg->settings, &sections[2]);
+	an_settings_sections(&cfg->settings, &sections[4]);
 	rc = vg_conf_load(path, sections, sizeof(sections) / sizeof(sections[0]), err);
+	if (rc == 0)
+		rc = mgr_remote_conf_finish(&cfg->remote, &cfg->auth, err);
 	if (rc != 0)
 		mgr_config_free(cfg);
 	return rc;
@@ -34,4 +40,6 @@ void mgr_config_free(struct mgr_config *cfg)
 {
 	fim_config_free(&cfg->syscheck);
 	ruleset_conf_free(&cfg->ruleset);
+	mgr_remote_conf_free(&cfg->remote);
+	mgr_auth_conf_free(&cfg->auth);
 }

@@ -3,7 +3,8 @@
  *
  * One loader for the daemon and for `vigie logtest`, so both see the same
  * rules and settings: <syscheck> (the manager monitors itself as agent
- * 000), <ruleset>, <global> and <alerts>. Wazuh sections Vigie does not
+ * 000), <ruleset>, <global>, <alerts>, <remote> and <auth> (the
+ * listeners; without a <remote>, one on 1514). Wazuh sections Vigie does not
  * implement are warned about once by lib/conf; errors name FILE:LINE.
  */
 #ifndef MGR_CONFIG_H
@@ -11,6 +12,7 @@
 
 #include "fim/config.h"
 #include "lib/err.h"
+#include "manager/remote_conf.h"
 #include "manager/ruleset_conf.h"
 #include "manager/settings.h"
 
@@ -18,6 +20,8 @@ struct mgr_config {
 	struct fim_config syscheck; /* ndirs == 0: no self-monitoring */
 	struct ruleset_conf ruleset;
 	struct an_settings settings;
+	struct mgr_remote_conf remote; /* at least one listener after a load */
+	struct mgr_auth_conf auth;
 };
 
 /* Wazuh's defaults: what a file without any of these sections gives. */
