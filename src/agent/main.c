@@ -19,6 +19,8 @@
 #include "agent/local_events.h"
 #include "fim/config.h"
 #include "fim/engine.h"
+#include "lib/client_conf.h"
+#include "lib/common.h"
 #include "lib/conf.h"
 #include "lib/daemon.h"
 #include "lib/fs.h"
@@ -34,11 +36,17 @@ struct agent_opts {
 	bool oneshot;
 };
 
+/* What the agent reads from ossec.conf. */
+struct agent_config {
+	struct fim_config syscheck;
+	struct vg_client_conf client; /* the manager to report to (issue 4) */
+};
+
 struct agent {
 	struct agent_opts opts;
 	char *config_path;
 	char *db_path;
-	struct fim_config cfg;
+	struct agent_config cfg;
 	struct vg_pidfile *pidfile; /* HOME/var/run/vigie-agent.pid, locked */
 	pthread_mutex_t lock;
 	struct fim_engine *engine; /* the running engine, for the signal thread */
@@ -101,13 +109,28 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 				    sizeof(extra) / sizeof(extra[0]), o, &o->d);
 }
 
-static int load_config(const char *path, struct fim_config *cfg, struct vg_err *err)
+static void config_free(struct agent_config *cfg)
 {
-	struct vg_conf_section sections[] = {{"syscheck", fim_config_parse, cfg}};
-	fim_config_init(cfg);
-	int rc = vg_conf_load(path, sections, 1, err);
+	fim_config_free(&cfg->syscheck);
+	vg_client_conf_free(&cfg->client);
+}
+
+static int load_config(const char *path, const char *home, struct agent_config *cfg,
+		       struct vg_err *err)
+{
+	struct vg_conf_section sections[] = {
+	    {"syscheck", fim_config_parse, &cfg->syscheck},
+	    {"client", vg_client_conf_parse, &cfg->client},
+	};
+	int rc;
+
+	fim_config_init(&cfg->syscheck);
+	vg_client_conf_init(&cfg->client);
+	rc = vg_conf_load(path, sections, VG_ARRAY_LEN(sections), err);
+	if (rc == 0)
+		rc = vg_client_conf_finish(&cfg->client, home, err);
 	if (rc != 0)
-		fim_config_free(cfg);
+		config_free(cfg);
 	return rc;
 }
 
@@ -142,7 +165,7 @@ static void *signal_thread(void *arg)
 static void reload(struct agent *a, struct local_events *sink)
 {
 	struct vg_err err = VG_ERR_INIT;
-	struct fim_config cfg;
+	struct agent_config cfg;
 
 	if (vg_log_reopen(&err) != 0)
 		vg_log_warn("%s", err.msg);
@@ -150,11 +173,11 @@ static void reload(struct agent *a, struct local_events *sink)
 	if (local_events_reopen(sink, &err) != 0)
 		vg_log_warn("%s", err.msg);
 	vg_err_clear(&err);
-	if (load_config(a->config_path, &cfg, &err) != 0) {
+	if (load_config(a->config_path, a->opts.d.home, &cfg, &err) != 0) {
 		vg_log_error("configuration not reloaded, keeping the current one: %s", err.msg);
 		return;
 	}
-	fim_config_free(&a->cfg);
+	config_free(&a->cfg);
 	a->cfg = cfg;
 	vg_log_info("configuration reloaded from %s", a->config_path);
 }
@@ -167,7 +190,7 @@ static int run(struct agent *a, struct local_events *sink)
 		struct fim_engine *engine = NULL;
 		struct vg_err err = VG_ERR_INIT;
 
-		eo.cfg = &a->cfg;
+		eo.cfg = &a->cfg.syscheck;
 		eo.db_path = a->db_path;
 		eo.emit = local_events_write;
 		eo.ctx = sink;
@@ -230,8 +253,8 @@ static int agent_start(struct agent *a, struct local_events **sink, struct vg_er
 	}
 	if (rc != 0)
 		return 1;
-	if (setpriority(PRIO_PROCESS, 0, a->cfg.process_priority) != 0)
-		vg_log_warn("cannot set process_priority %d: %s", a->cfg.process_priority,
+	if (setpriority(PRIO_PROCESS, 0, a->cfg.syscheck.process_priority) != 0)
+		vg_log_warn("cannot set process_priority %d: %s", a->cfg.syscheck.process_priority,
 			    strerror(errno));
 	return 0;
 }
@@ -250,14 +273,14 @@ int main(int argc, char **argv)
 	a.config_path = a.opts.d.config != NULL ? vg_xstrdup(a.opts.d.config)
 						: vg_xasprintf("%s/etc/ossec.conf", a.opts.d.home);
 	a.db_path = vg_xasprintf("%s/queue/fim/fim.db", a.opts.d.home);
-	if (load_config(a.config_path, &a.cfg, &err) != 0) {
+	if (load_config(a.config_path, a.opts.d.home, &a.cfg, &err) != 0) {
 		fprintf(stderr, "vigie-agent: ERROR: %s\n", err.msg);
 		status = 1;
 		goto out_paths;
 	}
 	if (a.opts.d.test_config) {
 		printf("vigie-agent: %s: configuration OK (%zu director%s)\n", a.config_path,
-		       a.cfg.ndirs, a.cfg.ndirs == 1 ? "y" : "ies");
+		       a.cfg.syscheck.ndirs, a.cfg.syscheck.ndirs == 1 ? "y" : "ies");
 		goto out;
 	}
 	if (agent_start(&a, &sink, &err) != 0) {
@@ -268,14 +291,17 @@ int main(int argc, char **argv)
 	vg_daemon_signals(&a.signals);
 	pthread_create(&sigthr, NULL, signal_thread, &a);
 	pthread_detach(sigthr);
-	vg_log_info("vigie-agent %s started: %zu director%s, home %s", VIGIE_VERSION, a.cfg.ndirs,
-		    a.cfg.ndirs == 1 ? "y" : "ies", a.opts.d.home);
+	if (a.cfg.client.present)
+		vg_log_warn("<client> is configured but the transport to the manager is not built "
+			    "yet: events are written locally (see --local-events)");
+	vg_log_info("vigie-agent %s started: %zu director%s, home %s", VIGIE_VERSION,
+		    a.cfg.syscheck.ndirs, a.cfg.syscheck.ndirs == 1 ? "y" : "ies", a.opts.d.home);
 	status = run(&a, sink);
 	vg_log_info("vigie-agent stopped");
 out:
 	vg_pidfile_release(a.pidfile);
 	local_events_close(sink);
-	fim_config_free(&a.cfg);
+	config_free(&a.cfg);
 out_paths:
 	vg_free(a.config_path);
 	vg_free(a.db_path);

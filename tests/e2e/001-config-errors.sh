@@ -23,6 +23,24 @@ if "$AGENT" -t -c "$T/broken.conf" -D "$T/home" 2>"$T/err"; then
 fi
 grep -q "broken.conf:" "$T/err" || fail "no file:line for malformed XML: $(cat "$T/err")"
 
+# <client> (issue 4): Wazuh's names, checked with file:line
+cat >"$T/client.conf" <<'EOC'
+<ossec_config>
+  <client>
+    <server>
+      <address>manager.example</address>
+      <port>70000</port>
+    </server>
+  </client>
+</ossec_config>
+EOC
+if "$AGENT" -t -c "$T/client.conf" -D "$T/home" 2>"$T/err"; then
+	fail "port 70000 was accepted"
+fi
+grep -q "client.conf:5" "$T/err" || fail "bad <port> not located: $(cat "$T/err")"
+sed -i 's/70000/1514/' "$T/client.conf"
+"$AGENT" -t -c "$T/client.conf" -D "$T/home" 2>"$T/err" || fail "a good <client> was refused: $(cat "$T/err")"
+
 if "$AGENT" -t -c "$T/missing.conf" -D "$T/home" 2>"$T/err"; then
 	fail "a missing file was accepted"
 fi
