@@ -535,12 +535,14 @@ static void engine_sweep(struct fim_engine *e, const struct fim_dir *dir, const 
 static uint64_t engine_walk(struct fim_engine *e, const struct fim_dir *dir, const char *start,
 			    enum fim_event_mode mode)
 {
+	struct vg_err err = VG_ERR_INIT;
+
+	/* first the jobs in flight: realtime ones write rows (nfiles) */
+	engine_drain_all(e);
 	/* an empty baseline has nothing to compare with or to lose */
 	bool fresh = e->nfiles == 0;
 	struct walk_ctx w = {e, mode, !fresh, 0};
-	struct vg_err err = VG_ERR_INIT;
 
-	engine_drain_all(e);
 	e->seen = fresh ? NULL : vg_hmap_new();
 	e->walking = true;
 	e->walk_touched = false;
