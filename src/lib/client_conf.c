@@ -11,7 +11,6 @@
  */
 #include "lib/client_conf.h"
 
-#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -184,14 +183,7 @@ bool vg_client_valid_agent_name(const char *name)
 {
 	size_t len = strlen(name);
 
-	if (len < 2 || len > VG_CLIENT_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)name[i];
-		if (!isalnum(ch) && ch != '-' && ch != '_' && ch != '.')
-			return false;
-	}
-	return true;
+	return len >= 2 && len <= VG_CLIENT_NAME_MAX && vg_str_is_name(name, len);
 }
 
 static int cl_name(const struct vg_conf_node *n, const char *what, char **field, struct vg_err *err)
@@ -212,15 +204,10 @@ static int cl_name(const struct vg_conf_node *n, const char *what, char **field,
 /* A Wazuh group name: [A-Za-z0-9._-]{1,255}, not "." or "..". */
 static bool cl_group_ok(const char *g, size_t len)
 {
-	if (len == 0 || len > VG_CLIENT_GROUP_MAX || (len == 1 && g[0] == '.') ||
+	if (len > VG_CLIENT_GROUP_MAX || (len == 1 && g[0] == '.') ||
 	    (len == 2 && g[0] == '.' && g[1] == '.'))
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)g[i];
-		if (!isalnum(ch) && ch != '-' && ch != '_' && ch != '.')
-			return false;
-	}
-	return true;
+	return vg_str_is_name(g, len);
 }
 
 static void cl_groups_free(struct vg_client_enrollment *e)

@@ -316,27 +316,13 @@ static int load_cert(const char *path, X509 **out, struct vg_err *err)
  * verified CN may hold (so it is safe in logs, paths and SQL). */
 static bool valid_cn(const char *s, size_t len)
 {
-	if (len == 0 || len > VG_PKI_CN_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
-			return false;
-	}
-	return true;
+	return len <= VG_PKI_CN_MAX && vg_str_is_name(s, len);
 }
 
 static bool valid_dns(const char *s)
 {
 	size_t len = strlen(s);
-	if (len == 0 || len > 253 || s[0] == '.' || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
-			return false;
-	}
-	return true;
+	return len <= 253 && s[0] != '.' && s[0] != '-' && vg_str_is_name(s, len);
 }
 
 /* An ASN.1 serial as uppercase hex without leading zeros (like

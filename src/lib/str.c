@@ -209,6 +209,19 @@ void vg_hex_encode(char *dst, const void *src, size_t n)
 	dst[2 * n] = '\0';
 }
 
+bool vg_str_is_name(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 int vg_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -44,6 +44,13 @@ bool vg_utf8_valid(const char *s, size_t len);
 /* Lowercase hex of n bytes into dst (2n + 1 bytes, NUL-terminated). */
 void vg_hex_encode(char *dst, const void *src, size_t n);
 
+/*
+ * True when s[0..len) (len > 0) holds only ASCII letters, digits, '.', '_'
+ * and '-': Wazuh's alphabet for agent names and groups, and what a
+ * certificate CN may hold (safe in logs, file names and SQL).
+ */
+bool vg_str_is_name(const char *s, size_t len);
+
 /* The value of one hex digit (either case), or -1 when c is no hex digit. */
 int vg_hex_digit(char c);
 

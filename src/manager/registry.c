@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "lib/db.h"
+#include "lib/client_conf.h"
 #include "lib/mem.h"
 #include "lib/str.h"
 #include "manager/hostname.h"
@@ -110,12 +111,6 @@ struct reg {
 
 /* ---- Validation ------------------------------------------------------------------- */
 
-static bool reg_name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '-';
-}
-
 /* The bad value, escaped and cut, for a message. */
 static const char *reg_esc(char *dst, size_t dstsz, const char *s)
 {
@@ -126,20 +121,13 @@ int reg_check_name(const char *name, struct vg_err *err)
 {
 	char esc[REG_ESC_MAX];
 	size_t n = strnlen(name, REG_NAME_MAX + 1);
-	bool digits = true;
 
-	if (n == 0 || n > REG_NAME_MAX)
-		return vg_err_set(err, VG_EPARSE, "agent name must be 1 to %d characters",
-				  REG_NAME_MAX);
-	for (size_t i = 0; i < n; i++) {
-		if (!reg_name_char(name[i]))
-			return vg_err_set(err, VG_EPARSE,
-					  "agent name '%s': only letters, digits, '.', '_' "
-					  "and '-' are allowed",
-					  reg_esc(esc, sizeof(esc), name));
-		digits = digits && name[i] >= '0' && name[i] <= '9';
-	}
-	if (digits) /* "000", "12": would read as an agent id */
+	/* the agent's own rule for <agent_name>: Wazuh's 2..128 of [A-Za-z0-9._-] */
+	if (n > REG_NAME_MAX || !vg_client_valid_agent_name(name))
+		return vg_err_set(err, VG_EPARSE,
+				  "agent name '%s': 2 to %d letters, digits, '.', '_' or '-'",
+				  reg_esc(esc, sizeof(esc), name), REG_NAME_MAX);
+	if (strspn(name, "0123456789") == n) /* "000", "12": would read as an id */
 		return vg_err_set(err, VG_EPARSE,
 				  "agent name '%s' is only digits: it would read as an id", name);
 	return 0;
@@ -155,10 +143,8 @@ int reg_check_groups(const char *groups, struct vg_err *err)
 		return vg_err_set(err, VG_ETOOBIG, "group list over %d bytes", REG_GROUPS_MAX);
 	while (*p != '\0' || count == 0) {
 		size_t n = strcspn(p, ",");
-		bool ok = n >= 1 && n <= REG_GROUP_MAX;
+		bool ok = n <= REG_GROUP_MAX && vg_str_is_name(p, n);
 
-		for (size_t i = 0; ok && i < n; i++)
-			ok = reg_name_char(p[i]);
 		if (ok && ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')))
 			ok = false;
 		if (!ok)

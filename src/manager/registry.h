@@ -38,7 +38,7 @@
 
 #include "lib/err.h"
 
-#define REG_NAME_MAX 128     /* agent name: 1..128 of [A-Za-z0-9._-] */
+#define REG_NAME_MAX 128     /* agent name: 2..128 of [A-Za-z0-9._-] */
 #define REG_GROUP_MAX 255    /* one group name: 1..255 of [A-Za-z0-9._-] */
 #define REG_GROUPS_MAX 4095  /* the whole comma-separated group list */
 #define REG_GROUPS_COUNT 128 /* groups per agent (Wazuh's multigroup bound) */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/client_conf.h"
 #include "lib/mem.h"
 #include "manager/registry.h"
 #include "support/support.h"
@@ -332,6 +333,9 @@ static void test_registry__validation(void **state)
 
 	assert_int_equal(reg_check_name("web-1.example_x", &err), 0);
 	assert_int_equal(reg_check_name("", &err), VG_EPARSE);
+	/* one rule with the agent's <agent_name>: 2 to 128 characters */
+	assert_int_equal(reg_check_name("a", NULL), VG_EPARSE);
+	assert_true(vg_client_valid_agent_name("ab") && reg_check_name("ab", NULL) == 0);
 	assert_int_equal(reg_check_name("a b", NULL), VG_EPARSE);
 	assert_int_equal(reg_check_name("a/b", NULL), VG_EPARSE);
 	assert_int_equal(reg_check_name("000", NULL), VG_EPARSE);
