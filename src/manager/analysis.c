@@ -7,9 +7,9 @@
  * After each record that succeeded, batch_pos remembers where the alert
  * files end (counting alerts the writer still keeps in memory), so a
  * failure at record k cuts the files back to the end of record k-1 and
- * commits exactly what precedes it, once the writer drained it to disk. Record k stays decoded
- * and evaluated (retry_seq), so the retry writes the same alert and its
- * rule counts it once, however many times the disk was full.
+ * commits exactly what precedes it, once the writer has drained it to disk.
+ * Record k stays decoded and evaluated (retry_seq), so the retry writes the
+ * same alert and its rule counts it once, however long the disk was full.
  */
 #include "manager/analysis.h"
 
