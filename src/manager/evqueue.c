@@ -54,7 +54,7 @@ int mgr_evqueue_append(const struct mgr_producer *p, uint64_t seq, const char *l
 		if (!warned)
 			vg_log_warn("event queue full, waiting for analysis to catch up");
 		warned = true;
-		if (p->stop != NULL && *p->stop) {
+		if (p->stop != NULL && atomic_load(p->stop)) {
 			vg_err_set(err, rc, "%s", e.msg);
 			break;
 		}

@@ -17,6 +17,7 @@
 #ifndef MGR_EVQUEUE_H
 #define MGR_EVQUEUE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,10 +29,10 @@
 
 /* A producer's handle: the queue, the source it appends as, its location. */
 struct mgr_producer {
-	struct vg_dq *queue;       /* borrowed */
-	const char *source;        /* agent id, "000" for the manager */
-	const char *location;      /* e.g. "syscheck" */
-	const volatile bool *stop; /* when set, a full queue stops waiting */
+	struct vg_dq *queue;     /* borrowed */
+	const char *source;      /* agent id, "000" for the manager */
+	const char *location;    /* e.g. "syscheck" */
+	const atomic_bool *stop; /* when set, a full queue stops waiting */
 };
 
 /*

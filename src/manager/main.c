@@ -64,7 +64,7 @@ struct manager {
 	struct fim_engine *engine;
 	pthread_t fim_thread;
 	bool fim_running;
-	bool fim_stop; /* read by the producer when the queue is full */
+	atomic_bool fim_stop; /* read by the producer when the queue is full */
 	struct mgr_producer fim_producer;
 };
 
@@ -143,7 +143,7 @@ static int fim_start(struct manager *m, struct vg_err *err)
 
 	if (m->cfg.syscheck.ndirs == 0)
 		return 0;
-	m->fim_stop = false;
+	atomic_store(&m->fim_stop, false);
 	m->fim_producer = (struct mgr_producer){m->queue, "000", "syscheck", &m->fim_stop};
 	db = vg_xasprintf("%s/queue/fim/fim.db", m->opts.home);
 	eo.cfg = &m->cfg.syscheck;
@@ -167,7 +167,7 @@ static void fim_stop(struct manager *m)
 {
 	if (!m->fim_running)
 		return;
-	m->fim_stop = true;
+	atomic_store(&m->fim_stop, true);
 	fim_engine_stop(m->engine);
 	pthread_join(m->fim_thread, NULL);
 	pthread_mutex_lock(&m->fim_lock);
