@@ -116,6 +116,24 @@ static void test_scan__visits_every_file(void **state)
 	assert_true(has(f, "/top.txt") && has(f, "/a/mid.txt") && has(f, "/a/b/deep.txt"));
 }
 
+/* Entries come sorted by name whatever order the directory lists them in,
+ * so baseline rows are written in key order and events in a stable order. */
+static void test_scan__visits_entries_in_name_order(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const made[] = {"/z", "/m", "/a0", "/b", "/a-x"};
+
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++)
+		touch(f->root, made[i]);
+	walk(f);
+	/* depth first, each directory's entries sorted by name (bytes: '-' < '0') */
+	static const char *const want[] = {"/a/b/deep.txt", "/a/mid.txt", "/a-x", "/a0", "/b", "/m",
+					   "/top.txt",      "/z"};
+	assert_int_equal(f->nseen, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < f->nseen; i++)
+		assert_string_equal(f->seen[i], want[i]);
+}
+
 static void test_scan__lazy_stat_sees_the_same_files(void **state)
 {
 	struct fixture *f = *state;
@@ -247,6 +265,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_scan__visits_every_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan__visits_entries_in_name_order, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_scan__lazy_stat_sees_the_same_files, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_scan__recursion_level, setup, teardown),
