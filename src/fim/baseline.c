@@ -213,17 +213,6 @@ static int bl_init_schema(struct fim_baseline *bl, struct vg_err *err)
 	return 0;
 }
 
-static int bl_prepare_all(struct fim_baseline *bl, struct vg_err *err)
-{
-	for (size_t i = 0; i < ST_COUNT_ALL_STMTS; i++) {
-		int rc = sqlite3_prepare_v3(bl->db, bl_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-					    &bl->st[i], NULL);
-		if (rc != SQLITE_OK)
-			return bl_fail(bl, rc, "preparing statements", err);
-	}
-	return 0;
-}
-
 int fim_baseline_open(const char *path, struct fim_baseline **out, struct vg_err *err)
 {
 	/*
@@ -248,7 +237,7 @@ int fim_baseline_open(const char *path, struct fim_baseline **out, struct vg_err
 	bl->path = vg_xstrdup(path);
 	rc = bl_init_schema(bl, err);
 	if (rc == 0)
-		rc = bl_prepare_all(bl, err);
+		rc = vg_db_prepare_all(bl->db, bl_sql, ST_COUNT_ALL_STMTS, bl->st, err);
 	if (rc != 0) {
 		fim_baseline_close(bl);
 		return rc;
@@ -261,8 +250,7 @@ void fim_baseline_close(struct fim_baseline *bl)
 {
 	if (bl == NULL)
 		return;
-	for (size_t i = 0; i < ST_COUNT_ALL_STMTS; i++)
-		sqlite3_finalize(bl->st[i]);
+	vg_db_finalize_all(bl->st, ST_COUNT_ALL_STMTS);
 	/* an open transaction is rolled back by SQLite */
 	sqlite3_close(bl->db);
 	vg_free(bl->row_path);

@@ -65,6 +65,21 @@ int vg_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, struct vg_er
 	return rc == SQLITE_OK ? 0 : vg_db_fail(db, rc, "preparing a statement", err);
 }
 
+int vg_db_prepare_all(sqlite3 *db, const char *const *sql, size_t n, sqlite3_stmt **st,
+		      struct vg_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = vg_db_prepare(db, sql[i], &st[i], err);
+	return rc;
+}
+
+void vg_db_finalize_all(sqlite3_stmt **st, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sqlite3_finalize(st[i]);
+}
+
 int vg_db_step(sqlite3_stmt *st, const char *what, struct vg_err *err)
 {
 	int rc = sqlite3_step(st);

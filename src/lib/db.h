@@ -73,6 +73,17 @@ int vg_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out,
 		  struct vg_err *err) VG_MUST_CHECK;
 
 /*
+ * Prepare the n statements sql[i] into st[i] (persistent). On failure the
+ * ones already prepared stay in st for vg_db_finalize_all, which the
+ * caller's close function runs anyway.
+ */
+int vg_db_prepare_all(sqlite3 *db, const char *const *sql, size_t n, sqlite3_stmt **st,
+		      struct vg_err *err) VG_MUST_CHECK;
+
+/* Finalize the n statements of st (NULL entries allowed). */
+void vg_db_finalize_all(sqlite3_stmt **st, size_t n);
+
+/*
  * Step st once. Returns 1 for a row (the statement stays active), 0 when
  * done (the statement is reset and its bindings cleared), a VG_E* code on
  * failure (the statement is reset too).

@@ -127,8 +127,8 @@ int vg_dq_open(const char *path, const struct vg_dq_opts *opts, struct vg_dq **o
 	rc = vg_db_open(path, &dbo, &q->wr, err);
 	if (rc == 0)
 		rc = vg_db_schema(q->wr, dq_schema, DQ_SCHEMA_VERSION, err);
-	for (size_t i = 0; rc == 0 && i < ST_N_WRITER; i++)
-		rc = vg_db_prepare(q->wr, dq_sql[i], &q->st[i], err);
+	if (rc == 0)
+		rc = vg_db_prepare_all(q->wr, dq_sql, ST_N_WRITER, q->st, err);
 	if (rc == 0)
 		rc = dq_load_totals(q, err);
 	if (rc == 0)
@@ -147,8 +147,7 @@ void vg_dq_close(struct vg_dq *q)
 {
 	if (q == NULL)
 		return;
-	for (size_t i = 0; i < ST_N_WRITER; i++)
-		sqlite3_finalize(q->st[i]);
+	vg_db_finalize_all(q->st, ST_N_WRITER);
 	sqlite3_finalize(q->st_read);
 	vg_db_close(q->rd);
 	vg_db_close(q->wr);

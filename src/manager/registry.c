@@ -442,8 +442,8 @@ int reg_open(const char *path, const struct reg_opts *o, struct reg **out, struc
 		rc = vg_db_schema(r->db, reg_schema, REG_SCHEMA_VERSION, err);
 	else if (rc == 0)
 		rc = reg_check_version(r, path, err);
-	for (size_t i = 0; rc == 0 && i < RS_N; i++)
-		rc = vg_db_prepare(r->db, reg_sql[i], &r->st[i], err);
+	if (rc == 0)
+		rc = vg_db_prepare_all(r->db, reg_sql, RS_N, r->st, err);
 	if (rc == 0 && !r->readonly)
 		rc = reg_self(r, o->manager_name, err);
 	if (rc != 0) {
@@ -458,8 +458,7 @@ void reg_close(struct reg *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < RS_N; i++)
-		sqlite3_finalize(r->st[i]);
+	vg_db_finalize_all(r->st, RS_N);
 	vg_db_close(r->db);
 	vg_free(r);
 }

@@ -335,8 +335,8 @@ int store_open(const char *path, struct store **out, struct vg_err *err)
 				"setting the checkpoint interval", err);
 	if (rc == 0)
 		rc = vg_db_schema(s->db, store_schema, STORE_SCHEMA_VERSION, err);
-	for (size_t i = 0; rc == 0 && i < ST_N; i++)
-		rc = vg_db_prepare(s->db, store_sql[i], &s->st[i], err);
+	if (rc == 0)
+		rc = vg_db_prepare_all(s->db, store_sql, ST_N, s->st, err);
 	if (rc == 0)
 		rc = store_prepare_key_rows(s, err);
 	if (rc != 0) {
@@ -351,8 +351,7 @@ void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < ST_N; i++)
-		sqlite3_finalize(s->st[i]);
+	vg_db_finalize_all(s->st, ST_N);
 	sqlite3_finalize(s->key_rows);
 	vg_db_close(s->db);
 	vg_hmap_free(s->classes, vg_free);

@@ -196,9 +196,32 @@ static void test_db__bad_files_give_clear_codes(void **state)
 	vg_db_close(db);
 }
 
+/* A bad statement in the middle: named error, the ones before it stay
+ * prepared for vg_db_finalize_all (ASan checks nothing leaks). */
+static void test_db__prepare_all_stops_at_the_bad_one(void **state)
+{
+	struct vg_test_dbdir *f = *state;
+	sqlite3 *db = open_ok(f->db, NULL);
+	static const char *const sql[] = {"SELECT 1", "SELEKT 2", "SELECT 3"};
+	sqlite3_stmt *st[3] = {NULL, NULL, NULL};
+	struct vg_err err = VG_ERR_INIT;
+
+	assert_int_equal(vg_db_prepare_all(db, sql, 3, st, &err), VG_EINTERNAL);
+	assert_non_null(strstr(err.msg, "SELEKT"));
+	assert_non_null(st[0]);
+	assert_null(st[2]);
+	vg_db_finalize_all(st, 3);
+	assert_int_equal(vg_db_prepare_all(db, sql, 1, st, &err), 0);
+	assert_int_equal(sqlite3_step(st[0]), SQLITE_ROW);
+	vg_db_finalize_all(st, 1);
+	vg_db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_db__prepare_all_stops_at_the_bad_one, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_db__open_applies_mode_and_pragmas, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_db__errors_name_the_file_and_sqlite_words, setup,
