@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lines.h"
 #include "lib/buf.h"
 #include "lib/dqueue.h"
 #include "lib/fs.h"
@@ -57,19 +58,12 @@
 #define LOCATION "syscheck\n"  /* evqueue record: "location\nline" */
 #define RECORD_MAX (2u << 20u) /* bytes of one record */
 
-struct lines {
-	struct vg_buf text;
-	const char **line;
-	size_t *len;
-	size_t n;
-};
-
 struct bench {
 	const char *home;
 	const char *events;
 	bool breakdown;
 	char hostname[256];
-	struct lines l;
+	struct bench_lines l;
 	char *root;
 	struct mgr_config cfg;
 	bool cfg_loaded;
@@ -106,28 +100,6 @@ static int64_t now_ms(void)
 }
 
 /* ---------------------------------------------------------------- setup */
-
-/* Split the text in place: lines point into it, without their newline. */
-static void split_lines(struct lines *l)
-{
-	size_t cap = 0;
-
-	for (char *p = l->text.data, *end = p + l->text.len; p != NULL && p < end;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = (size_t)((nl ? nl : end) - p);
-
-		if (len > 0) {
-			if (l->n == cap) {
-				cap = cap ? cap * 2 : 4096;
-				l->line = vg_xreallocarray(l->line, cap, sizeof(*l->line));
-				l->len = vg_xreallocarray(l->len, cap, sizeof(*l->len));
-			}
-			l->line[l->n] = p;
-			l->len[l->n++] = len;
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-}
 
 /* The rules as vigie-manager's load_all loads them (src/manager/main.c). */
 static int load_rules(struct bench *b, struct vg_err *err)
@@ -363,7 +335,7 @@ static int run(struct bench *b, struct vg_err *err)
 	if ((rc = check_fresh(b->home, err)) != 0 ||
 	    (rc = vg_fs_read_file(b->events, "", &b->l.text, err)) != 0)
 		goto out;
-	split_lines(&b->l);
+	bench_lines_split(&b->l);
 	t = wall();
 	if ((rc = load_rules(b, err)) != 0)
 		goto out;

@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "lines.h"
 #include "lib/buf.h"
 #include "lib/mem.h"
 #include "lib/str.h"
@@ -34,13 +35,6 @@
 
 #define INPUT_MAX (2048u * 1024u * 1024u)
 #define PASSES_DEFAULT 5
-
-struct lines {
-	struct vg_buf text;
-	const char **line;
-	size_t *len;
-	size_t n;
-};
 
 static int read_all(FILE *fp, struct vg_buf *b)
 {
@@ -53,28 +47,6 @@ static int read_all(FILE *fp, struct vg_buf *b)
 	return ferror(fp) ? -1 : 0;
 }
 
-/* Split the text in place: lines point into it, without their newline. */
-static void split_lines(struct lines *l)
-{
-	size_t cap = 0;
-
-	for (char *p = l->text.data, *end = p + l->text.len; p != NULL && p < end;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = (size_t)((nl ? nl : end) - p);
-
-		if (len > 0) {
-			if (l->n == cap) {
-				cap = cap ? cap * 2 : 4096;
-				l->line = vg_xreallocarray(l->line, cap, sizeof(*l->line));
-				l->len = vg_xreallocarray(l->len, cap, sizeof(*l->len));
-			}
-			l->line[l->n] = p;
-			l->len[l->n++] = len;
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-}
-
 static double cpu_seconds(void)
 {
 	struct timespec ts;
@@ -83,7 +55,7 @@ static double cpu_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void bench(const struct lines *l, uint64_t passes)
+static void bench(const struct bench_lines *l, uint64_t passes)
 {
 	double best = 0, total = 0;
 	size_t failed = 0;
@@ -137,7 +109,7 @@ static void dump_one(const char *line, size_t len)
 
 int main(int argc, char **argv)
 {
-	struct lines l = {.text = VG_BUF_INIT(INPUT_MAX)};
+	struct bench_lines l = {.text = VG_BUF_INIT(INPUT_MAX)};
 	uint64_t passes = PASSES_DEFAULT;
 	const char *path = NULL;
 	int dump = 0, rc = 1;
@@ -165,7 +137,7 @@ int main(int argc, char **argv)
 			INPUT_MAX);
 		goto out;
 	}
-	split_lines(&l);
+	bench_lines_split(&l);
 	if (l.n == 0) {
 		fprintf(stderr, "decode_bench: no lines\n");
 		goto out;
