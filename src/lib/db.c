@@ -115,6 +115,15 @@ int vg_db_commit(sqlite3 *db, struct vg_err *err)
 	return vg_db_exec(db, "COMMIT", "commit", err);
 }
 
+int vg_db_end(sqlite3 *db, int rc, struct vg_err *err)
+{
+	if (rc == 0)
+		rc = vg_db_commit(db, err);
+	if (rc != 0)
+		vg_db_rollback(db);
+	return rc;
+}
+
 void vg_db_rollback(sqlite3 *db)
 {
 	if (db == NULL || sqlite3_get_autocommit(db))

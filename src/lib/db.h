@@ -97,6 +97,12 @@ void vg_db_reset(sqlite3_stmt *st);
 int vg_db_begin(sqlite3 *db, struct vg_err *err) VG_MUST_CHECK;
 /* COMMIT; an error if SQLite already rolled back (after SQLITE_FULL...). */
 int vg_db_commit(sqlite3 *db, struct vg_err *err) VG_MUST_CHECK;
+
+/*
+ * End the open transaction: commit when rc is 0, else (or when the commit
+ * fails) roll back. Returns the final status: rc, or the commit's failure.
+ */
+int vg_db_end(sqlite3 *db, int rc, struct vg_err *err) VG_MUST_CHECK;
 /* ROLLBACK when a transaction is open; nothing otherwise. */
 void vg_db_rollback(sqlite3 *db);
 

@@ -254,10 +254,8 @@ static int dq_append_locked(struct vg_dq *q, const struct vg_dq_rec *recs, size_
 		new_bytes += recs[i].len;
 		last = seq;
 	}
-	if (rc == 0)
-		rc = vg_db_commit(q->wr, err);
+	rc = vg_db_end(q->wr, rc, err);
 	if (rc != 0) {
-		vg_db_rollback(q->wr);
 		return rc;
 	}
 	q->stats.pending_records += n_new;
@@ -367,10 +365,8 @@ static int dq_trim_locked(struct vg_dq *q, uint64_t upto, struct vg_err *err)
 		sqlite3_bind_int64(del, 1, (sqlite3_int64)upto);
 		rc = n == 0 ? 0 : vg_db_step(del, "trimming records", err);
 	}
-	if (rc == 0)
-		rc = vg_db_commit(q->wr, err);
+	rc = vg_db_end(q->wr, rc, err);
 	if (rc != 0) {
-		vg_db_rollback(q->wr);
 		return rc;
 	}
 	q->stats.pending_records -= VG_MIN(n, q->stats.pending_records);

@@ -410,10 +410,7 @@ static int reg_self(struct reg *r, const char *manager_name, struct vg_err *err)
 		sqlite3_bind_text(r->st[RS_SELF_SET], 2, version, -1, SQLITE_STATIC);
 		rc = reg_run(r->st[RS_SELF_SET], "naming agent 000", err);
 	}
-	if (rc == 0)
-		rc = vg_db_commit(r->db, err);
-	if (rc != 0)
-		vg_db_rollback(r->db);
+	rc = vg_db_end(r->db, rc, err);
 	vg_free(host);
 	return rc;
 }
@@ -572,10 +569,8 @@ int reg_enroll(struct reg *r, const char *name, const char *ip, const char *grou
 		sqlite3_bind_int64(st, 6, reg_now(r));
 		rc = reg_run(st, "adding an agent", err);
 	}
-	if (rc == 0)
-		rc = vg_db_commit(r->db, err);
+	rc = vg_db_end(r->db, rc, err);
 	if (rc != 0) {
-		vg_db_rollback(r->db);
 		return rc;
 	}
 	if (out_id != NULL)
@@ -668,10 +663,7 @@ int reg_add_serial(struct reg *r, const char *id, const char *serial, struct vg_
 	rc = reg_existing(r, id, &num, err);
 	if (rc == 0)
 		rc = reg_add_serial_tx(r, num, norm, err);
-	if (rc == 0)
-		rc = vg_db_commit(r->db, err);
-	if (rc != 0)
-		vg_db_rollback(r->db);
+	rc = vg_db_end(r->db, rc, err);
 	return rc;
 }
 
@@ -698,10 +690,7 @@ int reg_revoke_serial(struct reg *r, const char *serial, struct vg_err *err)
 		sqlite3_bind_text(r->st[RS_CERT_DEL], 1, norm, -1, SQLITE_STATIC);
 		rc = reg_run(r->st[RS_CERT_DEL], "forgetting a certificate", err);
 	}
-	if (rc == 0)
-		rc = vg_db_commit(r->db, err);
-	if (rc != 0)
-		vg_db_rollback(r->db);
+	rc = vg_db_end(r->db, rc, err);
 	return rc;
 }
 
@@ -758,10 +747,8 @@ int reg_remove(struct reg *r, const char *id, unsigned *revoked, struct vg_err *
 	rc = reg_existing(r, id, &num, err);
 	if (rc == 0)
 		rc = reg_revoke_agent(r, num, revoked, err);
-	if (rc == 0)
-		rc = vg_db_commit(r->db, err);
+	rc = vg_db_end(r->db, rc, err);
 	if (rc != 0) {
-		vg_db_rollback(r->db);
 		if (revoked != NULL)
 			*revoked = 0;
 	}

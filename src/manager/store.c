@@ -598,11 +598,8 @@ int store_commit(struct store *s, uint64_t queue_seq, const char *writer_pos, st
 		sqlite3_bind_text(st, 2, writer_pos != NULL ? writer_pos : "", -1, SQLITE_STATIC);
 		rc = vg_db_step(st, "storing the checkpoint", err);
 	}
-	if (rc == 0)
-		rc = vg_db_commit(s->db, err);
 out:
-	if (rc != 0)
-		vg_db_rollback(s->db);
+	rc = vg_db_end(s->db, rc, err);
 	store_batch_reset(s, rc != 0);
 	return rc;
 }
@@ -711,10 +708,8 @@ static int store_prune_chunk(struct store *s, int64_t before_ms, uint64_t *n, st
 		rc = store_delete_one(s, &rows[i], err);
 	if (rc == 0)
 		rc = store_prune_parts(s, rows, k, err);
-	if (rc == 0)
-		rc = vg_db_commit(s->db, err);
+	rc = vg_db_end(s->db, rc, err);
 	if (rc != 0) {
-		vg_db_rollback(s->db);
 		s->part_known = -1;
 	} else {
 		*n = k;

@@ -69,16 +69,7 @@ static void load_ok(struct fixture *f, const char *xml)
 static void expect_error(struct fixture *f, const char *xml, const char *want)
 {
 	assert_int_equal(load(f, xml), VG_EPARSE);
-	if (strstr(f->err.msg, want) == NULL)
-		fail_msg("error '%s' does not mention '%s'", f->err.msg, want);
-}
-
-static char *read_log(const struct fixture *f)
-{
-	vg_log_close();
-	char *s = vg_test_read_file(f->log);
-	assert_int_equal(vg_log_open(f->log, false, NULL), 0);
-	return s;
+	vg_test_err_mentions(&f->err, want);
 }
 
 #define CLIENT(body) "<ossec_config><client>" body "</client></ossec_config>"
@@ -269,7 +260,7 @@ static void test_client_conf__unimplemented_warned_once_each(void **state)
 		   "</client></ossec_config><ossec_config><client>"
 		   "<config-profile>b</config-profile></client></ossec_config>");
 	assert_int_equal(__builtin_popcountll(f->c.warned), 3);
-	char *log = read_log(f);
+	char *log = vg_test_read_log(f->log);
 	assert_int_equal(vg_test_count(log, "WARNING"), 3);
 	assert_int_equal(vg_test_count(log, "t.conf:1: <client>: <config-profile> is not "
 					    "implemented by Vigie; ignored"),

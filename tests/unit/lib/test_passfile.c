@@ -61,8 +61,7 @@ static void expect_fail(const struct fixture *f, int code, const char *want)
 	assert_int_equal(vg_passfile_read(f->path, &pw, &len, &err), code);
 	assert_null(pw);
 	assert_int_equal(len, 0);
-	if (strstr(err.msg, want) == NULL)
-		fail_msg("error '%s' does not mention '%s'", err.msg, want);
+	vg_test_err_mentions(&err, want);
 	assert_non_null(strstr(err.msg, f->path));
 }
 

@@ -16,6 +16,7 @@
 
 #include "lib/buf.h"
 #include "lib/mem.h"
+#include "support/support.h"
 #include "lib/str.h"
 #include "manager/decode.h"
 
@@ -71,8 +72,7 @@ static void expect_error(const char *location, const char *line, size_t len, int
 	src.location = location;
 	assert_int_equal(an_decode(&src, line, len, 0, &d, &err), code);
 	assert_null(d);
-	if (strstr(err.msg, msg_part) == NULL)
-		fail_msg("error '%s' does not mention '%s'", err.msg, msg_part);
+	vg_test_err_mentions(&err, msg_part);
 }
 
 /* ---- One test per kind of record ------------------------------------------ */

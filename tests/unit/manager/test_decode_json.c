@@ -16,6 +16,7 @@
 
 #include "lib/buf.h"
 #include "lib/mem.h"
+#include "support/support.h"
 #include "manager/decode_json.h"
 
 static int setup(void **state)
@@ -63,8 +64,7 @@ static void expect_error(struct an_fields *f, const char *text, size_t len, int 
 	assert_int_equal(an_json_decode(text, len, f, &data, &err), code);
 	assert_null(data);
 	assert_int_equal(err.code, code);
-	if (strstr(err.msg, msg_part) == NULL)
-		fail_msg("error '%s' does not mention '%s'", err.msg, msg_part);
+	vg_test_err_mentions(&err, msg_part);
 }
 
 /* ---- Flattening and string forms ----------------------------------------- */

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "lib/mem.h"
+#include "support/support.h"
 #include "manager/decode_syscheck.h"
 
 #define MD5_A "69630e4574ec6798239b091cda43dca0"
@@ -52,8 +53,7 @@ static void expect_parse_error(const char *text, size_t len, const char *want)
 	assert_int_equal(an_syscheck_decode(text, len, &s, &err), VG_EPARSE);
 	assert_null(s);
 	assert_int_equal(err.code, VG_EPARSE);
-	if (strstr(err.msg, want) == NULL)
-		fail_msg("error '%s' does not mention '%s'", err.msg, want);
+	vg_test_err_mentions(&err, want);
 }
 
 static void expect_parse_error_json(json_t *doc, const char *want)

@@ -78,16 +78,7 @@ static void load_ok(struct fixture *f, const char *xml)
 static void expect_error(struct fixture *f, const char *xml, const char *want)
 {
 	assert_int_equal(load(f, xml), VG_EPARSE);
-	if (strstr(f->err.msg, want) == NULL)
-		fail_msg("error '%s' does not mention '%s'", f->err.msg, want);
-}
-
-static char *read_log(const struct fixture *f)
-{
-	vg_log_close();
-	char *s = vg_test_read_file(f->log);
-	assert_int_equal(vg_log_open(f->log, false, NULL), 0);
-	return s;
+	vg_test_err_mentions(&f->err, want);
 }
 
 #define REMOTE(body) "<ossec_config><remote>" body "</remote></ossec_config>"
@@ -237,7 +228,7 @@ static void test_remote_conf__udp_and_syslog(void **state)
 	/* syslog blocks are dropped; tcp,udp keeps tcp */
 	assert_int_equal(f->r.nremotes, 2);
 	assert_int_equal(f->r.nblocks, 4);
-	char *log = read_log(f);
+	char *log = vg_test_read_log(f->log);
 	assert_int_equal(vg_test_count(log, "WARNING"), 2);
 	assert_int_equal(vg_test_count(log, "t.conf:1: <remote>: <protocol>: udp is not "
 					    "implemented by Vigie; listening on tcp only"),
@@ -278,7 +269,7 @@ static void test_remote_conf__unimplemented_warned_once_each(void **state)
 		   "<auth><force/></auth></ossec_config>");
 	assert_int_equal(__builtin_popcountll(f->r.warned), 1);
 	assert_int_equal(__builtin_popcountll(f->a.warned), 3);
-	char *log = read_log(f);
+	char *log = vg_test_read_log(f->log);
 	assert_int_equal(vg_test_count(log, "WARNING"), 4);
 	assert_int_equal(vg_test_count(log, "t.conf:1: <remote>: <rids_closing_time> is not "
 					    "implemented by Vigie; ignored"),

@@ -14,6 +14,7 @@
 
 #include "lib/conf.h"
 #include "lib/mem.h"
+#include "support/support.h"
 #include "manager/settings.h"
 
 static int load(const char *xml, struct an_settings *s, struct vg_err *err)
@@ -30,8 +31,7 @@ static void expect_error(const char *xml, const char *want)
 	struct vg_err err = VG_ERR_INIT;
 
 	assert_int_equal(load(xml, &s, &err), VG_EPARSE);
-	if (strstr(err.msg, want) == NULL)
-		fail_msg("error '%s' does not mention '%s'", err.msg, want);
+	vg_test_err_mentions(&err, want);
 }
 
 static void test_settings__defaults_are_wazuh_defaults(void **state)

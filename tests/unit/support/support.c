@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "lib/buf.h"
+#include "lib/log.h"
 #include "lib/mem.h"
 
 char *vg_test_read_file(const char *path)
@@ -70,4 +71,18 @@ int vg_test_dbdir_teardown(void **state)
 	vg_test_rmtree(d->dir);
 	vg_free(d);
 	return 0;
+}
+
+void vg_test_err_mentions(const struct vg_err *err, const char *want)
+{
+	if (strstr(err->msg, want) == NULL)
+		fail_msg("error '%s' does not mention '%s'", err->msg, want);
+}
+
+char *vg_test_read_log(const char *path)
+{
+	vg_log_close();
+	char *s = vg_test_read_file(path);
+	assert_int_equal(vg_log_open(path, false, NULL), 0);
+	return s;
 }

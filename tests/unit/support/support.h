@@ -4,12 +4,20 @@
 #ifndef VG_TEST_SUPPORT_H
 #define VG_TEST_SUPPORT_H
 
+#include "lib/err.h"
+
 /* The whole contents of path (at most 1 MiB), NUL-terminated; fails the
  * test if it cannot be read. Free with vg_free. */
 char *vg_test_read_file(const char *path);
 
 /* How many times needle occurs in hay (overlapping occurrences count). */
 int vg_test_count(const char *hay, const char *needle);
+
+/* Fail the test unless err's message contains want (both are shown). */
+void vg_test_err_mentions(const struct vg_err *err, const char *want);
+
+/* What the logger wrote so far to path, its file (closed, read, reopened). */
+char *vg_test_read_log(const char *path);
 
 /* A fresh directory under /tmp with a database path in it, for one test. */
 struct vg_test_dbdir {
