@@ -38,12 +38,12 @@
 #include <jansson.h>
 
 #include "lib/buf.h"
+#include "lib/hostname.h"
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "manager/alert.h"
 #include "manager/decode.h"
 #include "manager/jdoc.h"
-#include "manager/hostname.h"
 #include "manager/ruleset_load.h"
 
 #define LT_DEFAULT_HOME "/var/vigie"
@@ -230,7 +230,7 @@ static int lt_open(struct logtest *lt, struct vg_err *err)
 	struct an_alert_fmt_opts fo = AN_ALERT_FMT_OPTS_INIT;
 	int rc;
 
-	lt->hostname = mgr_hostname();
+	lt->hostname = vg_hostname();
 	lt->config_path = config_path(&lt->o);
 	lo.home = lt->o.home;
 	lo.config_path = lt->config_path;

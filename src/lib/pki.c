@@ -40,6 +40,7 @@
 #include "lib/buf.h"
 #include "lib/common.h"
 #include "lib/log.h"
+#include "lib/hostname.h"
 #include "lib/mem.h"
 #include "lib/str.h"
 
@@ -562,15 +563,11 @@ static int ca_make_cert(struct vg_pki_ca *ca, const char *dir, const char *hostn
 			struct vg_err *err)
 {
 	char serial[VG_PKI_SERIAL_MAX];
-	char host[VG_PKI_CN_MAX + 1] = "localhost";
+	char *host = hostname != NULL && hostname[0] != '\0' ? vg_xstrdup(hostname) : vg_hostname();
 	char *pem = NULL;
-
-	if (hostname != NULL && hostname[0] != '\0')
-		vg_strlcpy(host, hostname, sizeof(host));
-	else if (gethostname(host, sizeof(host)) != 0)
-		vg_strlcpy(host, "localhost", sizeof(host));
-	host[sizeof(host) - 1] = '\0';
 	char *cn = vg_xasprintf("Vigie CA %.55s", host); /* CN is at most 64 */
+
+	vg_free(host);
 	struct cert_spec spec = {
 	    .cn = cn,
 	    .pub = ca->key,

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/hostname.h"
 #include "lib/mem.h"
 #include "lib/str.h"
 
@@ -50,15 +51,9 @@ struct an_alert_fmt {
 struct an_alert_fmt *an_alert_fmt_new(const struct an_alert_fmt_opts *opts)
 {
 	struct an_alert_fmt *f = vg_xcalloc(1, sizeof(*f));
-	char host[256] = "";
 
-	if (opts != NULL && opts->manager_name != NULL) {
-		f->manager = vg_xstrdup(opts->manager_name);
-	} else {
-		if (gethostname(host, sizeof(host) - 1) != 0)
-			vg_strlcpy(host, "localhost", sizeof(host));
-		f->manager = vg_xstrdup(host);
-	}
+	f->manager = opts != NULL && opts->manager_name != NULL ? vg_xstrdup(opts->manager_name)
+								: vg_hostname();
 	if (opts != NULL && opts->cluster_name != NULL) {
 		f->cluster_name = vg_xstrdup(opts->cluster_name);
 		f->cluster_node =

@@ -28,13 +28,13 @@
 #include "lib/common.h"
 #include "lib/daemon.h"
 #include "lib/dqueue.h"
+#include "lib/hostname.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/pki.h"
 #include "manager/analysis.h"
 #include "manager/config.h"
 #include "manager/evqueue.h"
-#include "manager/hostname.h"
 #include "manager/paths.h"
 #include "manager/registry.h"
 #include "manager/rules.h"
@@ -374,7 +374,7 @@ int main(int argc, char **argv)
 	vg_log_init("vigie-manager", m.opts.debug ? VG_LOG_DEBUG : VG_LOG_INFO);
 	m.config_path = m.opts.config != NULL ? vg_xstrdup(m.opts.config)
 					      : vg_xasprintf("%s/etc/ossec.conf", m.opts.home);
-	m.hostname = mgr_hostname();
+	m.hostname = vg_hostname();
 	status = 1;
 	if (mgr_ruleset_root(&m.ruleset_root, &err) != 0 ||
 	    load_all(&m, &m.cfg, &m.rules, &err) != 0) {

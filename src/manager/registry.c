@@ -31,9 +31,9 @@
 
 #include "lib/db.h"
 #include "lib/client_conf.h"
+#include "lib/hostname.h"
 #include "lib/mem.h"
 #include "lib/str.h"
-#include "manager/hostname.h"
 
 #define REG_SCHEMA_VERSION 1
 #define REG_MANAGER_IP "127.0.0.1" /* agent 000's address, as in Wazuh */
@@ -393,7 +393,7 @@ static int reg_check_version(struct reg *r, const char *path, struct vg_err *err
 /* Agent 000 exists and carries the manager's name and version. */
 static int reg_self(struct reg *r, const char *manager_name, struct vg_err *err)
 {
-	char *host = manager_name == NULL ? mgr_hostname() : NULL;
+	char *host = manager_name == NULL ? vg_hostname() : NULL;
 	const char *name = manager_name != NULL ? manager_name : host;
 	const char *version = "Vigie v" VIGIE_VERSION;
 	int rc;
@@ -648,35 +648,38 @@ static int reg_add_serial_tx(struct reg *r, int64_t num, const char *serial, str
 	return rc;
 }
 
-int reg_add_serial(struct reg *r, const char *id, const char *serial, struct vg_err *err)
+/* Check that r writes, normalise serial into norm, open a transaction. */
+static int reg_serial_begin(struct reg *r, const char *serial, char *norm, struct vg_err *err)
 {
-	char norm[REG_SERIAL_MAX + 1];
-	int64_t num = 0;
 	int rc = reg_writable(r, err);
 
 	if (rc == 0)
 		rc = reg_serial_norm(serial, norm, err);
 	if (rc == 0)
 		rc = vg_db_begin(r->db, err);
+	return rc;
+}
+
+int reg_add_serial(struct reg *r, const char *id, const char *serial, struct vg_err *err)
+{
+	char norm[REG_SERIAL_MAX + 1];
+	int64_t num = 0;
+	int rc = reg_serial_begin(r, serial, norm, err);
+
 	if (rc != 0)
 		return rc;
 	rc = reg_existing(r, id, &num, err);
 	if (rc == 0)
 		rc = reg_add_serial_tx(r, num, norm, err);
-	rc = vg_db_end(r->db, rc, err);
-	return rc;
+	return vg_db_end(r->db, rc, err);
 }
 
 int reg_revoke_serial(struct reg *r, const char *serial, struct vg_err *err)
 {
 	char norm[REG_SERIAL_MAX + 1];
 	int64_t holder = -1;
-	int rc = reg_writable(r, err);
+	int rc = reg_serial_begin(r, serial, norm, err);
 
-	if (rc == 0)
-		rc = reg_serial_norm(serial, norm, err);
-	if (rc == 0)
-		rc = vg_db_begin(r->db, err);
 	if (rc != 0)
 		return rc;
 	rc = reg_holder(r, norm, &holder, err);
@@ -690,8 +693,7 @@ int reg_revoke_serial(struct reg *r, const char *serial, struct vg_err *err)
 		sqlite3_bind_text(r->st[RS_CERT_DEL], 1, norm, -1, SQLITE_STATIC);
 		rc = reg_run(r->st[RS_CERT_DEL], "forgetting a certificate", err);
 	}
-	rc = vg_db_end(r->db, rc, err);
-	return rc;
+	return vg_db_end(r->db, rc, err);
 }
 
 int reg_keepalive(struct reg *r, const char *id, const char *version, const char *config_sum,

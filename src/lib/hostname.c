@@ -1,13 +1,13 @@
 /*
- * hostname.c - The manager's own name (see hostname.h).
+ * hostname.c - This host's name (see hostname.h).
  */
-#include "manager/hostname.h"
+#include "lib/hostname.h"
 
 #include <unistd.h>
 
 #include "lib/mem.h"
 
-char *mgr_hostname(void)
+char *vg_hostname(void)
 {
 	char buf[256];
 
