@@ -14,7 +14,8 @@
  * Not built by CMake. Build and run from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc tests/fuzz/fuzz_pki.c src/lib/pki.c src/lib/buf.c src/lib/str.c \
- *     src/lib/mem.c src/lib/err.c src/lib/log.c -lcrypto -lpthread -o fuzz_pki
+ *     src/lib/mem.c src/lib/err.c src/lib/log.c src/lib/hostname.c -lcrypto -lpthread \
+ *     -o fuzz_pki
  *   ./fuzz_pki -max_len=17000 -max_total_time=60 corpus/
  */
 #include <stddef.h>

@@ -11,7 +11,7 @@
  * Not built by CMake. Build and run from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -DVIGIE_VERSION='"fuzz"' -g -O1 \
  *     -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_registry.c \
- *     src/manager/registry.c src/manager/hostname.c src/lib/db.c src/lib/str.c \
+ *     src/manager/registry.c src/lib/hostname.c src/lib/db.c src/lib/str.c \
  *     src/lib/mem.c src/lib/err.c src/lib/log.c src/lib/buf.c \
  *     -lsqlite3 -lpthread -o fuzz_registry
  *   ./fuzz_registry -max_len=512 -max_total_time=60

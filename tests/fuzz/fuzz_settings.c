@@ -10,7 +10,7 @@
  *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_settings.c \
  *     src/lib/conf.c src/lib/osmatch.c src/lib/buf.c src/lib/str.c \
  *     src/lib/mem.c src/lib/err.c src/lib/log.c src/lib/fs.c src/manager/settings.c \
- *     src/manager/alert.c src/manager/fields.c \
+ *     src/manager/alert.c src/manager/fields.c src/lib/hostname.c \
  *     $(pkg-config --libs libxml-2.0) -ljansson -lpthread -o fuzz_settings
  *   ./fuzz_settings -max_len=65536 corpus/   (seed corpus: the .conf files of tests/fixtures/alerts)
  */
