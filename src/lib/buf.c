@@ -46,6 +46,17 @@ int vg_buf_append(struct vg_buf *b, const void *p, size_t n)
 	return 0;
 }
 
+int vg_buf_extend(struct vg_buf *b, size_t n, void **p)
+{
+	int rc = buf_reserve(b, n);
+	if (rc != 0)
+		return rc;
+	*p = b->data + b->len;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 int vg_buf_puts(struct vg_buf *b, const char *s)
 {
 	return vg_buf_append(b, s, strlen(s));

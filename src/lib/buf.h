@@ -29,6 +29,12 @@ struct vg_buf {
 
 void vg_buf_init(struct vg_buf *b, size_t max);
 int vg_buf_append(struct vg_buf *b, const void *p, size_t n) VG_MUST_CHECK;
+/*
+ * Grow the contents by n bytes for the caller to fill (a read(2) or
+ * inflate target): *p points at them, valid until the next change of b.
+ * Their value is unspecified until written. VG_ETOOBIG past the cap.
+ */
+int vg_buf_extend(struct vg_buf *b, size_t n, void **p) VG_MUST_CHECK;
 int vg_buf_puts(struct vg_buf *b, const char *s) VG_MUST_CHECK;
 int vg_buf_putc(struct vg_buf *b, char c) VG_MUST_CHECK;
 int vg_buf_printf(struct vg_buf *b, const char *fmt, ...) VG_PRINTF(2, 3) VG_MUST_CHECK;

@@ -13,8 +13,9 @@
  * The server side (the manager's event loop) drives non-blocking SSL
  * objects from its own context; the client side (agent, `vigie-agent
  * --enroll`, load tool) uses vg_tls_conn: a connected, blocking-with-
- * timeout socket and its SSL. Threads: an SSL_CTX may be shared by threads
- * once built; a vg_tls_conn belongs to one thread.
+ * timeout socket and its SSL. OpenSSL writes to sockets with write(2): the
+ * process must ignore SIGPIPE (vg_daemon_signals does). Threads: an SSL_CTX may be shared by
+ * threads once built; a vg_tls_conn belongs to one thread.
  */
 #ifndef VG_TLS_H
 #define VG_TLS_H
@@ -40,8 +41,8 @@ int vg_tls_err(struct vg_err *err, int code, const char *fmt, ...) VG_PRINTF(3, 
  * client certificate chaining to exactly that CA is required (the
  * handshake fails otherwise); without, none is asked for (enrollment).
  */
-int vg_tls_server_ctx(const char *cert_path, const char *key_path, X509 *client_ca,
-		      SSL_CTX **out, struct vg_err *err) VG_MUST_CHECK;
+int vg_tls_server_ctx(const char *cert_path, const char *key_path, X509 *client_ca, SSL_CTX **out,
+		      struct vg_err *err) VG_MUST_CHECK;
 
 /*
  * A client context. With server_ca, the server's chain must end at that CA
@@ -49,8 +50,8 @@ int vg_tls_server_ctx(const char *cert_path, const char *key_path, X509 *client_
  * enrollment: the agent learns the CA from the answer). With
  * cert_path/key_path, that certificate is presented.
  */
-int vg_tls_client_ctx(X509 *server_ca, const char *cert_path, const char *key_path,
-		      SSL_CTX **out, struct vg_err *err) VG_MUST_CHECK;
+int vg_tls_client_ctx(X509 *server_ca, const char *cert_path, const char *key_path, SSL_CTX **out,
+		      struct vg_err *err) VG_MUST_CHECK;
 
 /*
  * Connect to host (name or IP literal) port, trying each resolved address

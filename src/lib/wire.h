@@ -40,11 +40,11 @@ struct vg_tls_conn;
 #define VG_WIRE_ID_MAX 24 /* agent id text */
 
 /* Default bounds (the manager announces its own in WELCOME). */
-#define VG_WIRE_CONTROL_MAX (64u * 1024u)           /* a JSON control frame */
-#define VG_WIRE_FRAME_MAX (1024u * 1024u)           /* a (compressed) batch frame */
-#define VG_WIRE_INFLATED_MAX (8u * 1024u * 1024u)   /* a batch once inflated */
-#define VG_WIRE_EVENTS_MAX 10000u                   /* records in one batch */
-#define VG_WIRE_FRAME_LIMIT (64u * 1024u * 1024u)   /* no receiver accepts more */
+#define VG_WIRE_CONTROL_MAX (64u * 1024u)         /* a JSON control frame */
+#define VG_WIRE_FRAME_MAX (1024u * 1024u)         /* a (compressed) batch frame */
+#define VG_WIRE_INFLATED_MAX (8u * 1024u * 1024u) /* a batch once inflated */
+#define VG_WIRE_EVENTS_MAX 10000u                 /* records in one batch */
+#define VG_WIRE_FRAME_LIMIT (64u * 1024u * 1024u) /* no receiver accepts more */
 
 enum vg_wire_type {
 	VG_WIRE_HELLO = 1,       /* agent -> manager: who I am (JSON) */
@@ -71,23 +71,22 @@ struct vg_wire_hdr {
 /* The name of a frame type for logs ("BATCH"), "unknown" otherwise. */
 const char *vg_wire_type_name(unsigned type);
 
-void vg_wire_hdr_encode(uint8_t out[VG_WIRE_HDR_LEN], unsigned type, unsigned flags,
-			uint32_t len);
+void vg_wire_hdr_encode(uint8_t out[VG_WIRE_HDR_LEN], unsigned type, unsigned flags, uint32_t len);
 
 /*
  * Decode a header: another version, an unknown type or flag is VG_EPARSE;
  * a length above max_len is VG_ETOOBIG (the message gives both numbers).
  */
-int vg_wire_hdr_decode(const uint8_t in[VG_WIRE_HDR_LEN], uint32_t max_len,
-		       struct vg_wire_hdr *out, struct vg_err *err) VG_MUST_CHECK;
+int vg_wire_hdr_decode(const uint8_t in[VG_WIRE_HDR_LEN], uint32_t max_len, struct vg_wire_hdr *out,
+		       struct vg_err *err) VG_MUST_CHECK;
 
 /* ---- Batches: building (agent, load tool) ------------------------------------------ */
 
 struct vg_wire_batch {
-	struct vg_buf raw;  /* the raw layout being built */
-	size_t count;       /* records added */
-	size_t max_events;  /* bound on count */
-	uint64_t last_id;   /* highest event id added */
+	struct vg_buf raw; /* the raw layout being built */
+	size_t count;      /* records added */
+	size_t max_events; /* bound on count */
+	uint64_t last_id;  /* highest event id added */
 };
 
 /*

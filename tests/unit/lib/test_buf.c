@@ -51,12 +51,29 @@ static void test_buf__truncate(void **state)
 	vg_buf_free(&b);
 }
 
+static void test_buf__extend_gives_writable_room(void **state)
+{
+	struct vg_buf b;
+	void *p;
+
+	vg_buf_init(&b, 8);
+	assert_int_equal(vg_buf_puts(&b, "ab"), 0);
+	assert_int_equal(vg_buf_extend(&b, 4, &p), 0);
+	memcpy(p, "cdef", 4);
+	assert_int_equal(b.len, 6);
+	assert_string_equal(vg_buf_cstr(&b), "abcdef");
+	assert_int_equal(vg_buf_extend(&b, 3, &p), VG_ETOOBIG); /* 9 > 8: unchanged */
+	assert_int_equal(b.len, 6);
+	vg_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_buf__append_and_cap),
 	    cmocka_unit_test(test_buf__take_moves_ownership),
 	    cmocka_unit_test(test_buf__truncate),
+	    cmocka_unit_test(test_buf__extend_gives_writable_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
