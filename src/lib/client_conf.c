@@ -3,7 +3,7 @@
  *
  * One table lists every element of <client>, <client><server> and
  * <client><enrollment>, with what to do with it: a sub-block, a host, a
- * port, a bounded number, a yes/no, a name, a group list, a path, "accept
+ * port, a bounded number, a size (K/M/G suffixes), a yes/no, a name, a group list, a path, "accept
  * and warn once" (Wazuh has it, Vigie does not), or "deprecated: error with
  * the modern spelling". The warning is given once per element name per
  * struct (a bit in c->warned). Each entry's offset is into the struct of its
@@ -32,6 +32,8 @@ enum cl_kind {
 	CK_PORT,   /* 1..65535 into a uint16_t */
 	CK_PROTO,  /* tcp only */
 	CK_UINT,   /* min..max into an unsigned */
+	CK_U64,    /* min..max into a uint64_t */
+	CK_SIZE,   /* bytes, K/M/G suffixes, VG_CLIENT_OUTBOX_SIZE_MIN..MAX into a uint64_t */
 	CK_BOOL,   /* yes|no into a bool */
 	CK_NAME,   /* agent name into a char * */
 	CK_GROUPS, /* comma list into groups/ngroups */
@@ -59,6 +61,8 @@ static const struct cl_elem cl_table[] = {
     {CL_CLIENT, "enrollment", CK_ENROLL, 0, 0, 0, NULL},
     {CL_CLIENT, "notify_time", CK_UINT, C_OFF(notify_time), 1, 86400, NULL},
     {CL_CLIENT, "time-reconnect", CK_UINT, C_OFF(time_reconnect), 1, 86400 * 7, NULL},
+    {CL_CLIENT, "outbox_max_events", CK_U64, C_OFF(outbox_max_events), 1, CL_MAXU, NULL},
+    {CL_CLIENT, "outbox_max_size", CK_SIZE, C_OFF(outbox_max_size), 0, 0, NULL},
     {CL_CLIENT, "config-profile", CK_WARN, 0, 0, 0, NULL},
     {CL_CLIENT, "auto_restart", CK_WARN, 0, 0, 0, NULL},
     {CL_CLIENT, "crypto_method", CK_WARN, 0, 0, 0, NULL},
@@ -176,6 +180,38 @@ static int cl_uint(const struct vg_conf_node *n, const char *what, const struct 
 		return vg_conf_error(n, err, "%s: expected a number from %u to %u, got \"%s\"",
 				     what, e->min, e->max, cl_esc(esc, sizeof(esc), text));
 	*field = (unsigned)v;
+	return 0;
+}
+
+static int cl_u64(const struct vg_conf_node *n, const char *what, const struct cl_elem *e,
+		  uint64_t *field, struct vg_err *err)
+{
+	char esc[64];
+	uint64_t v;
+	const char *text = vg_conf_node_text(n);
+
+	if (vg_parse_u64(text, e->max, &v) != 0 || v < e->min)
+		return vg_conf_error(n, err, "%s: expected a number from %u to %u, got \"%s\"",
+				     what, e->min, e->max, cl_esc(esc, sizeof(esc), text));
+	*field = v;
+	return 0;
+}
+
+/* Plain bytes, or a K/KB, M/MB, G/GB, T/TB suffix (1024-based). */
+static int cl_size(const struct vg_conf_node *n, const char *what, uint64_t *field,
+		   struct vg_err *err)
+{
+	char esc[64];
+	uint64_t v;
+	const char *text = vg_conf_node_text(n);
+
+	if (vg_parse_size(text, 1, &v) != 0 || v < VG_CLIENT_OUTBOX_SIZE_MIN ||
+	    v > VG_CLIENT_OUTBOX_SIZE_MAX)
+		return vg_conf_error(n, err,
+				     "%s: expected a size from 1M to 1T (bytes, or a K, M, G or T "
+				     "suffix), got \"%s\"",
+				     what, cl_esc(esc, sizeof(esc), text));
+	*field = v;
 	return 0;
 }
 
@@ -334,6 +370,10 @@ static int cl_apply(struct vg_client_conf *c, size_t idx, void *base, const stru
 		return cl_proto(n, what, err);
 	case CK_UINT:
 		return cl_uint(n, what, e, field, err);
+	case CK_U64:
+		return cl_u64(n, what, e, field, err);
+	case CK_SIZE:
+		return cl_size(n, what, field, err);
 	case CK_BOOL:
 		return vg_conf_yesno(n, vg_conf_node_text(n), what, field, err);
 	case CK_NAME:
@@ -370,6 +410,8 @@ void vg_client_conf_init(struct vg_client_conf *c)
 	memset(c, 0, sizeof(*c));
 	c->notify_time = 10;
 	c->time_reconnect = 60;
+	c->outbox_max_events = VG_CLIENT_OUTBOX_EVENTS;
+	c->outbox_max_size = VG_CLIENT_OUTBOX_SIZE;
 	c->enrollment.enabled = true;
 	c->enrollment.port = VG_CLIENT_ENROLL_PORT;
 	c->enrollment.delay_after_enrollment = 20;

@@ -5,7 +5,9 @@
  * how the agent enrolls (<enrollment>). Names, defaults and bounds are
  * Wazuh's (docs/configuration.md has the table): port 1514, enrollment port
  * 1515, notify_time 10 s, time-reconnect 60 s, max_retries 5,
- * retry_interval 10 s, delay_after_enrollment 20 s. Differences on purpose:
+ * retry_interval 10 s, delay_after_enrollment 20 s. Vigie's own elements:
+ * <outbox_max_events> (1000000) and <outbox_max_size> (1 GiB) bound the
+ * shipping outbox (src/agent/outbox.h). Differences on purpose:
  * <protocol>udp</protocol> is an error (Vigie's channel is TLS over TCP);
  * bad values are errors, not warnings. Wazuh elements without a Vigie
  * meaning (<config-profile>, <crypto_method>, <auto_restart>,
@@ -38,6 +40,10 @@
 #define VG_CLIENT_GROUP_MAX 255  /* bytes of one group name */
 #define VG_CLIENT_NAME_MAX 128   /* bytes of an agent name (Wazuh's bound) */
 #define VG_CLIENT_PASS_PATH "etc/authd.pass"
+#define VG_CLIENT_OUTBOX_EVENTS 1000000u              /* <outbox_max_events> default */
+#define VG_CLIENT_OUTBOX_SIZE (1024ull * 1024 * 1024) /* <outbox_max_size> default */
+#define VG_CLIENT_OUTBOX_SIZE_MIN (1024ull * 1024)    /* room for the largest event */
+#define VG_CLIENT_OUTBOX_SIZE_MAX (1024ull * 1024 * 1024 * 1024)
 
 struct vg_client_server {
 	char *address;           /* host name or IP literal, normalised (no brackets) */
@@ -62,8 +68,10 @@ struct vg_client_conf {
 	bool present; /* a <client> section was seen */
 	struct vg_client_server *servers;
 	size_t nservers;
-	unsigned notify_time;    /* <notify_time>, 10 s: keepalive interval */
-	unsigned time_reconnect; /* <time-reconnect>, 60 s: silence before reconnecting */
+	unsigned notify_time;       /* <notify_time>, 10 s: keepalive interval */
+	unsigned time_reconnect;    /* <time-reconnect>, 60 s: silence before reconnecting */
+	uint64_t outbox_max_events; /* <outbox_max_events>, 1000000: events not yet acknowledged */
+	uint64_t outbox_max_size;   /* <outbox_max_size>, 1 GiB: their bytes */
 	struct vg_client_enrollment enrollment;
 	/* parser state */
 	uint64_t warned;  /* unimplemented elements already named */

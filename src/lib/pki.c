@@ -1062,6 +1062,20 @@ out:
 	return rc;
 }
 
+int vg_pki_cert_cn(const char *path, char cn[VG_PKI_CN_MAX + 1], struct vg_err *err)
+{
+	X509 *cert = NULL;
+	struct vg_err e = VG_ERR_INIT;
+
+	cn[0] = '\0';
+	int rc = load_cert(path, &cert, err);
+	if (rc == 0 && peer_cn(cert, cn, &e) != 0)
+		rc = vg_err_set(err, VG_EPERM, "%s: %s", path, e.msg);
+	X509_free(cert);
+	ERR_clear_error();
+	return rc;
+}
+
 int vg_pki_agent_store(const char *dir, const char *cert_pem, size_t cert_len, const char *ca_pem,
 		       size_t ca_len, char id[VG_PKI_CN_MAX + 1], struct vg_err *err)
 {

@@ -127,6 +127,13 @@ int vg_pki_agent_store(const char *dir, const char *cert_pem, size_t cert_len, c
 		       size_t ca_len, char id[VG_PKI_CN_MAX + 1], struct vg_err *err) VG_MUST_CHECK;
 
 /*
+ * The CN of the certificate in the PEM file path (the agent reads its own id
+ * from agent.pem for HELLO). Exactly one CN of 1..64 of [A-Za-z0-9._-] is
+ * required (VG_EPERM otherwise); the certificate is not verified.
+ */
+int vg_pki_cert_cn(const char *path, char cn[VG_PKI_CN_MAX + 1], struct vg_err *err) VG_MUST_CHECK;
+
+/*
  * Manager side of enrollment: sign the CSR in csr_pem (at most
  * VG_PKI_MAX_PEM bytes, PEM) into a client certificate (clientAuth, 10 years)
  * whose subject is only CN=agent_id. Of the CSR only the public key is used,

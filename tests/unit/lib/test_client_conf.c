@@ -89,6 +89,8 @@ static void test_client_conf__defaults(void **state)
 	assert_int_equal(f->c.servers[0].retry_interval, 10);
 	assert_int_equal(f->c.notify_time, 10);
 	assert_int_equal(f->c.time_reconnect, 60);
+	assert_int_equal(f->c.outbox_max_events, 1000000);
+	assert_true(f->c.outbox_max_size == 1024ull * 1024 * 1024);
 	assert_true(f->c.enrollment.enabled);
 	assert_int_equal(f->c.enrollment.port, 1515);
 	assert_int_equal(f->c.enrollment.delay_after_enrollment, 20);
@@ -351,6 +353,34 @@ static void test_client_conf__wazuh_files_load(void **state)
 	assert_true(f->c.enrollment.enabled);
 }
 
+static void test_client_conf__outbox_bounds(void **state)
+{
+	struct fixture *f = *state;
+
+	load_ok(f, CLIENT(SERVER "<outbox_max_events>5000</outbox_max_events>"
+				 "<outbox_max_size>200M</outbox_max_size>"));
+	assert_int_equal(f->c.outbox_max_events, 5000);
+	assert_true(f->c.outbox_max_size == 200ull * 1024 * 1024);
+	load_ok(f, CLIENT(SERVER "<outbox_max_size>2097152</outbox_max_size>"));
+	assert_true(f->c.outbox_max_size == 2ull * 1024 * 1024);
+	load_ok(f, CLIENT(SERVER "<outbox_max_size>3g</outbox_max_size>"));
+	assert_true(f->c.outbox_max_size == 3ull * 1024 * 1024 * 1024);
+	load_ok(f, CLIENT(SERVER "<outbox_max_size>4096K</outbox_max_size>"));
+	assert_true(f->c.outbox_max_size == 4ull * 1024 * 1024);
+
+	expect_error(f,
+		     "<ossec_config><client>" SERVER
+		     "\n<outbox_max_events>0</outbox_max_events></client></ossec_config>",
+		     "t.conf:2: <client>: <outbox_max_events>: expected a number from 1 to");
+	expect_error(f, CLIENT(SERVER "<outbox_max_events>many</outbox_max_events>"),
+		     "got \"many\"");
+	expect_error(f, CLIENT(SERVER "<outbox_max_size>1000</outbox_max_size>"),
+		     "t.conf:1: <client>: <outbox_max_size>: expected a size from 1M to 1T");
+	expect_error(f, CLIENT(SERVER "<outbox_max_size>2P</outbox_max_size>"), "got \"2P\"");
+	expect_error(f, CLIENT(SERVER "<outbox_max_size>2T</outbox_max_size>"), "from 1M to 1T");
+	expect_error(f, CLIENT(SERVER "<outbox_max_size>-5M</outbox_max_size>"), "got \"-5M\"");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -363,6 +393,7 @@ int main(void)
 	    T(test_client_conf__unknown_elements_get_a_hint),
 	    T(test_client_conf__unimplemented_warned_once_each),
 	    T(test_client_conf__finish_rules),
+	    T(test_client_conf__outbox_bounds),
 	    cmocka_unit_test(test_client_conf__agent_names),
 	    T(test_client_conf__wazuh_files_load),
 	};

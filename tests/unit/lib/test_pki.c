@@ -458,6 +458,42 @@ static void test_pki__agent_enrolls_with_the_id_the_manager_gives(void **state)
 	vg_pki_ca_free(ca);
 }
 
+static void test_pki__cert_cn_reads_the_agent_id(void **state)
+{
+	struct fx *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	struct vg_pki_ca *ca = open_ca(f->mgr, true);
+	char serial[VG_PKI_SERIAL_MAX], cn[VG_PKI_CN_MAX + 1];
+	char *cert = enroll(ca, f->agent, "017", serial);
+	char *ca_pem = NULL;
+	char *path = path_in(f->agent, VG_PKI_AGENT_CERT);
+
+	assert_int_equal(vg_pki_cert_cn(path, cn, &err), VG_ENOTFOUND);
+	vg_test_err_mentions(&err, path);
+	assert_string_equal(cn, "");
+	vg_err_clear(&err);
+	assert_int_equal(vg_pki_ca_cert_pem(ca, &ca_pem, &err), 0);
+	assert_int_equal(
+	    vg_pki_agent_store(f->agent, cert, strlen(cert), ca_pem, strlen(ca_pem), NULL, &err),
+	    0);
+	assert_int_equal(vg_pki_cert_cn(path, cn, &err), 0);
+	assert_string_equal(cn, "017");
+
+	/* not a certificate: an error naming the file */
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n", fp);
+	fclose(fp);
+	vg_err_clear(&err);
+	assert_int_equal(vg_pki_cert_cn(path, cn, &err), VG_EPARSE);
+	vg_test_err_mentions(&err, path);
+	assert_int_equal(ERR_peek_error(), 0);
+	vg_free(path);
+	vg_free(ca_pem);
+	vg_free(cert);
+	vg_pki_ca_free(ca);
+}
+
 static void test_pki__agent_store_refuses_a_cert_for_another_key(void **state)
 {
 	struct fx *f = *state;
@@ -672,6 +708,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_pki__agent_enrolls_with_the_id_the_manager_gives,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pki__cert_cn_reads_the_agent_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pki__agent_store_refuses_a_cert_for_another_key,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pki__verify_refuses_untrusted_expired_and_misused,
