@@ -6,6 +6,13 @@
  * on the main thread. A dedicated thread waits for signals with sigwait:
  * SIGTERM/SIGINT stop the engine cleanly; SIGHUP reloads the configuration
  * (keeping the old one if the new one is invalid) and reopens the log.
+ *
+ * Two modes. With a <client> section (and no --local-events), the agent
+ * reports to its manager: it enrolls first when HOME/etc/agent.pem is
+ * missing (retrying with backoff until enrolled or stopped), then the FIM
+ * engine delivers through the shipping outbox (agent/outbox.h) and the
+ * shipper thread (agent/shipper.h) sends it. Otherwise events are written
+ * as JSON lines (agent/local_events.h). `--enroll` enrolls once and exits.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,9 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "agent/enroll.h"
 #include "agent/local_events.h"
+#include "agent/outbox.h"
+#include "agent/shipper.h"
 #include "fim/config.h"
 #include "fim/engine.h"
 #include "lib/client_conf.h"
@@ -27,13 +38,17 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/pidfile.h"
+#include "lib/pki.h"
 
 #define AGENT_DEFAULT_HOME "/var/vigie"
+#define AGENT_ENROLL_TIMEOUT_MS 30000
+#define AGENT_ENROLL_BACKOFF_MAX 300 /* s between enrollment attempts, at most */
 
 struct agent_opts {
 	struct vg_daemon_args d; /* -c -D -f -t -d */
 	const char *local_events;
 	bool oneshot;
+	bool enroll; /* --enroll: enroll once and exit */
 };
 
 /* What the agent reads from ossec.conf. */
@@ -46,10 +61,14 @@ struct agent {
 	struct agent_opts opts;
 	char *config_path;
 	char *db_path;
+	char *etc_dir; /* HOME/etc: the agent's key and certificates */
 	struct agent_config cfg;
 	struct vg_pidfile *pidfile; /* HOME/var/run/vigie-agent.pid, locked */
 	pthread_mutex_t lock;
+	pthread_cond_t wake;       /* signalled on quit: ends the enrollment wait */
 	struct fim_engine *engine; /* the running engine, for the signal thread */
+	struct outbox *outbox;     /* shipping mode: the outbox the engine fills */
+	struct shipper *shipper;   /* shipping mode: its sender */
 	sigset_t signals;          /* handled by the signal thread */
 	bool reload;
 	bool quit;
@@ -68,7 +87,10 @@ static void usage(FILE *out)
 		"  -f, --foreground         stay in the foreground and log to stderr too\n"
 		"  -t, --test-config        check the configuration and exit\n"
 		"      --local-events PATH  append events as JSON lines to PATH (- = stdout)\n"
+		"                           instead of sending them to the <client> manager\n"
 		"      --oneshot            run one scan (baseline or rescan) and exit\n"
+		"      --enroll             enroll with the <client><enrollment> manager (a new\n"
+		"                           key and certificate, even if already enrolled), exit\n"
 		"  -d, --debug              log debug messages\n"
 		"  -V, --version            print the version and exit\n"
 		"  -h, --help               print this help and exit\n"
@@ -78,6 +100,11 @@ static void usage(FILE *out)
 		"  logs/vigie.log           the agent's log\n"
 		"  var/run/vigie-agent.pid  the running agent's pid (one agent per HOME)\n"
 		"  queue/fim/fim.db         the baseline (SQLite)\n"
+		"  etc/agent.pem            this agent's certificate (its id is the CN)\n"
+		"  etc/agent.key            its private key (0600)\n"
+		"  etc/agent-ca.pem         the manager's CA certificate\n"
+		"  queue/outbox.db          events not yet acknowledged by the manager\n"
+		"  logs/events.json         events, when no <client> is configured\n"
 		"\n"
 		"Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration\n"
 		"and reopens the log and events files; SIGUSR1 starts a full scan now.\n"
@@ -97,11 +124,17 @@ static void set_oneshot(void *ctx, const char *arg)
 	((struct agent_opts *)ctx)->oneshot = true;
 }
 
+static void set_enroll(void *ctx, const char *arg)
+{
+	((struct agent_opts *)ctx)->enroll = true;
+}
+
 static int parse_args(int argc, char **argv, struct agent_opts *o)
 {
 	static const struct vg_daemon_opt extra[] = {
 	    {"local-events", true, set_local_events},
 	    {"oneshot", false, set_oneshot},
+	    {"enroll", false, set_enroll},
 	};
 
 	o->d.home = AGENT_DEFAULT_HOME;
@@ -155,11 +188,27 @@ static void *signal_thread(void *arg)
 			a->quit = true;
 		if (a->engine != NULL)
 			fim_engine_stop(a->engine);
+		/* an event waiting for room in a full outbox stays in the FIM outbox */
+		if (a->outbox != NULL)
+			outbox_stop(a->outbox);
+		pthread_cond_broadcast(&a->wake);
 		bool quit = a->quit;
 		pthread_mutex_unlock(&a->lock);
 		if (quit)
 			return NULL;
 	}
+}
+
+static bool shipping(const struct agent *a)
+{
+	return a->cfg.client.present && a->opts.local_events == NULL;
+}
+
+static int shipper_begin(struct agent *a, struct vg_err *err)
+{
+	struct shipper_opts so = {&a->cfg.client, a->etc_dir, a->config_path, a->outbox, 0};
+
+	return shipper_start(&so, &a->shipper, err);
 }
 
 static void reload(struct agent *a, struct local_events *sink)
@@ -170,16 +219,27 @@ static void reload(struct agent *a, struct local_events *sink)
 	if (vg_log_reopen(&err) != 0)
 		vg_log_warn("%s", err.msg);
 	vg_err_clear(&err);
-	if (local_events_reopen(sink, &err) != 0)
+	if (sink != NULL && local_events_reopen(sink, &err) != 0)
 		vg_log_warn("%s", err.msg);
 	vg_err_clear(&err);
 	if (load_config(a->config_path, a->opts.d.home, &cfg, &err) != 0) {
 		vg_log_error("configuration not reloaded, keeping the current one: %s", err.msg);
 		return;
 	}
+	if (a->shipper != NULL && !cfg.client.present) {
+		vg_log_error("configuration not reloaded: <client> was removed; restart the agent "
+			     "to run without a manager");
+		config_free(&cfg);
+		return;
+	}
+	/* the shipper borrows the configuration: it restarts with the new one */
+	shipper_stop(a->shipper);
+	a->shipper = NULL;
 	config_free(&a->cfg);
 	a->cfg = cfg;
 	vg_log_info("configuration reloaded from %s", a->config_path);
+	if (a->outbox != NULL && shipper_begin(a, &err) != 0)
+		vg_log_error("events are kept in the outbox, not sent: %s", err.msg);
 }
 
 /* Run engines until a stop signal; returns the exit status. */
@@ -192,8 +252,9 @@ static int run(struct agent *a, struct local_events *sink)
 
 		eo.cfg = &a->cfg.syscheck;
 		eo.db_path = a->db_path;
-		eo.emit = local_events_write;
-		eo.ctx = sink;
+		eo.emit = a->outbox != NULL ? outbox_fim_emit : local_events_write;
+		eo.ctx = a->outbox != NULL ? (void *)a->outbox : (void *)sink;
+		eo.outbox = a->outbox != NULL; /* exactly once into the shipping outbox */
 		eo.oneshot = a->opts.oneshot;
 		if (fim_engine_new(&eo, &engine, &err) != 0) {
 			vg_log_error("%s", err.msg);
@@ -213,18 +274,95 @@ static int run(struct agent *a, struct local_events *sink)
 			    (unsigned long long)st.events, (unsigned long long)st.overflows);
 		pthread_mutex_lock(&a->lock);
 		a->engine = NULL;
+		bool stopped = a->reload || a->quit;
 		bool again = a->reload && !a->quit;
 		a->reload = false;
 		pthread_mutex_unlock(&a->lock);
 		fim_engine_free(engine);
-		if (rc != 0) {
+		/* a stop while the outbox was full fails the delivery on purpose */
+		if (rc != 0 && !(stopped && a->outbox != NULL)) {
 			vg_log_error("%s", err.msg);
 			return 1;
 		}
 		if (!again)
 			return 0;
+		if (a->outbox != NULL)
+			outbox_restart(a->outbox);
 		reload(a, sink);
 	}
+}
+
+/* Seconds before enrollment attempt n + 1 (n >= 1): base, doubling, capped. */
+static unsigned enroll_backoff(unsigned n, unsigned base)
+{
+	unsigned d = base;
+
+	for (unsigned i = 1; i < n && d < AGENT_ENROLL_BACKOFF_MAX; i++)
+		d *= 2;
+	return d < AGENT_ENROLL_BACKOFF_MAX ? d : AGENT_ENROLL_BACKOFF_MAX;
+}
+
+/* Enroll until it works or the agent is asked to stop (0 / 1). */
+static int enroll_until_done(struct agent *a)
+{
+	unsigned base = a->cfg.client.servers[0].retry_interval;
+
+	for (unsigned n = 1;; n++) {
+		struct vg_err err = VG_ERR_INIT;
+		if (enroll_run(&a->cfg.client, a->etc_dir, AGENT_ENROLL_TIMEOUT_MS, NULL, &err) ==
+		    0)
+			return 0;
+		unsigned wait = enroll_backoff(n, base);
+		vg_log_error("enrollment with %s:%u failed (attempt %u, next in %u s): %s",
+			     a->cfg.client.enrollment.manager_address,
+			     (unsigned)a->cfg.client.enrollment.port, n, wait, err.msg);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += wait;
+		pthread_mutex_lock(&a->lock);
+		while (!a->quit && pthread_cond_timedwait(&a->wake, &a->lock, &until) == 0)
+			;
+		bool quit = a->quit;
+		pthread_mutex_unlock(&a->lock);
+		if (quit)
+			return 1;
+	}
+}
+
+/* Shipping mode: enrolled (or enroll), open the outbox, start the shipper. */
+static int shipping_start(struct agent *a, struct vg_err *err)
+{
+	char *cert = vg_xasprintf("%s/etc/%s", a->opts.d.home, VG_PKI_AGENT_CERT);
+	char *path = vg_xasprintf("%s/%s", a->opts.d.home, OUTBOX_FILE);
+	struct outbox *ob = NULL;
+	int rc = 0;
+
+	vg_free(a->etc_dir);
+	a->etc_dir = vg_xasprintf("%s/etc", a->opts.d.home);
+	if (access(cert, F_OK) != 0) {
+		if (!a->cfg.client.enrollment.enabled)
+			rc = vg_err_set(err, VG_ENOTFOUND,
+					"%s is missing and <enrollment><enabled> is no: run "
+					"vigie-agent --enroll first",
+					cert);
+		else if (enroll_until_done(a) != 0)
+			rc = vg_err_set(err, VG_EINTERNAL, "stopped before enrollment");
+	}
+	if (rc == 0)
+		rc = outbox_open(path, a->cfg.client.outbox_max_events,
+				 a->cfg.client.outbox_max_size, &ob, err);
+	if (rc == 0) {
+		/* the signal thread reads a->outbox under the lock */
+		pthread_mutex_lock(&a->lock);
+		a->outbox = ob; /* transferred */
+		if (a->quit)
+			outbox_stop(ob); /* a signal came before the outbox existed */
+		pthread_mutex_unlock(&a->lock);
+		rc = shipper_begin(a, err);
+	}
+	vg_free(path);
+	vg_free(cert);
+	return rc;
 }
 
 static int agent_start(struct agent *a, struct local_events **sink, struct vg_err *err)
@@ -245,8 +383,8 @@ static int agent_start(struct agent *a, struct local_events **sink, struct vg_er
 		rc = local_events_open(a->opts.local_events, sink, err);
 	if (rc == 0)
 		rc = vg_daemon_start(&d, &a->pidfile, err);
-	if (rc == 0 && *sink == NULL) {
-		/* no transport yet: events go to HOME/logs/events.json */
+	if (rc == 0 && *sink == NULL && !shipping(a)) {
+		/* no manager: events go to HOME/logs/events.json */
 		events = vg_xasprintf("%s/logs/events.json", a->opts.d.home);
 		rc = local_events_open(events, sink, err);
 		vg_free(events);
@@ -259,9 +397,34 @@ static int agent_start(struct agent *a, struct local_events **sink, struct vg_er
 	return 0;
 }
 
+/* --enroll: one attempt, a clear message, exit status 0 or 1. */
+static int enroll_once(struct agent *a)
+{
+	struct vg_err err = VG_ERR_INIT;
+	char id[VG_PKI_CN_MAX + 1];
+	const struct vg_client_enrollment *e = &a->cfg.client.enrollment;
+
+	if (!a->cfg.client.present) {
+		fprintf(stderr, "vigie-agent: ERROR: --enroll needs a <client> section in %s\n",
+			a->config_path);
+		return 1;
+	}
+	a->etc_dir = vg_xasprintf("%s/etc", a->opts.d.home);
+	if (vg_fs_mkdirs(a->etc_dir, 0750, &err) != 0 ||
+	    enroll_run(&a->cfg.client, a->etc_dir, AGENT_ENROLL_TIMEOUT_MS, id, &err) != 0) {
+		fprintf(stderr, "vigie-agent: ERROR: enrollment with %s:%u failed: %s\n",
+			e->manager_address, (unsigned)e->port, err.msg);
+		return 1;
+	}
+	printf("vigie-agent: enrolled as agent %s (%s) with %s:%u; restart the agent to use the "
+	       "new certificate\n",
+	       id, e->agent_name, e->manager_address, (unsigned)e->port);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct agent a = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct agent a = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 	struct local_events *sink = NULL;
 	struct vg_err err = VG_ERR_INIT;
 	pthread_t sigthr;
@@ -283,6 +446,10 @@ int main(int argc, char **argv)
 		       a.cfg.syscheck.ndirs, a.cfg.syscheck.ndirs == 1 ? "y" : "ies");
 		goto out;
 	}
+	if (a.opts.enroll) {
+		status = enroll_once(&a);
+		goto out;
+	}
 	if (agent_start(&a, &sink, &err) != 0) {
 		fprintf(stderr, "vigie-agent: ERROR: %s\n", err.msg);
 		status = 1;
@@ -291,17 +458,35 @@ int main(int argc, char **argv)
 	vg_daemon_signals(&a.signals);
 	pthread_create(&sigthr, NULL, signal_thread, &a);
 	pthread_detach(sigthr);
-	if (a.cfg.client.present)
-		vg_log_warn("<client> is configured but the transport to the manager is not built "
-			    "yet: events are written locally (see --local-events)");
-	vg_log_info("vigie-agent %s started: %zu director%s, home %s", VIGIE_VERSION,
-		    a.cfg.syscheck.ndirs, a.cfg.syscheck.ndirs == 1 ? "y" : "ies", a.opts.d.home);
+	if (shipping(&a) && shipping_start(&a, &err) != 0) {
+		pthread_mutex_lock(&a.lock);
+		bool quit = a.quit;
+		pthread_mutex_unlock(&a.lock);
+		/* asked to stop while enrolling: a clean stop, not a failure */
+		if (quit)
+			vg_log_info("vigie-agent stopped before it was enrolled");
+		else
+			vg_log_error("%s", err.msg);
+		status = quit ? 0 : 1;
+		goto out;
+	}
+	vg_log_info("vigie-agent %s started: %zu director%s, home %s, events %s", VIGIE_VERSION,
+		    a.cfg.syscheck.ndirs, a.cfg.syscheck.ndirs == 1 ? "y" : "ies", a.opts.d.home,
+		    shipping(&a) ? "to the manager" : "written locally");
 	status = run(&a, sink);
 	vg_log_info("vigie-agent stopped");
 out:
+	shipper_stop(a.shipper);
+	/* the signal thread may still look at a.outbox: it is detached, so stop first */
+	pthread_mutex_lock(&a.lock);
+	struct outbox *ob = a.outbox;
+	a.outbox = NULL;
+	pthread_mutex_unlock(&a.lock);
+	outbox_close(ob);
 	vg_pidfile_release(a.pidfile);
 	local_events_close(sink);
 	config_free(&a.cfg);
+	vg_free(a.etc_dir);
 out_paths:
 	vg_free(a.config_path);
 	vg_free(a.db_path);
