@@ -59,8 +59,8 @@ struct manager {
 	struct vg_pidfile *pidfile;
 	sigset_t signals;
 	struct vg_dq *queue;
-	struct reg *registry; /* agents.db, until the remote takes it (its writer) */
-	struct vg_pki_ca *ca; /* etc/ca.key + ca.pem: signs agents' certificates */
+	struct reg *registry;  /* agents.db, until the remote takes it (its writer) */
+	struct vg_pki_ca *ca;  /* etc/ca.key + ca.pem: signs agents' certificates */
 	struct remote *remote; /* the agents' listeners (1514) and enrollment (1515) */
 	struct an_pipeline *pipeline;
 	atomic_bool quit;
@@ -324,19 +324,24 @@ static int registry_open(struct manager *m, struct vg_err *err)
 	return rc;
 }
 
+/* A configured path (relative to HOME), else HOME/etc/dflt; vg_free it. */
+static char *home_path(const struct manager *m, const char *conf, const char *dflt)
+{
+	if (conf == NULL)
+		return vg_xasprintf("%s/etc/%s", m->opts.home, dflt);
+	if (conf[0] == '/')
+		return vg_xstrdup(conf);
+	return vg_xasprintf("%s/%s", m->opts.home, conf);
+}
+
 /*
  * The agent channel: listeners on each <remote> port and the <auth> port.
  * The registry goes to the remote's thread, its only writer from now on.
  */
 static int remote_open_all(struct manager *m, struct vg_err *err)
 {
-	char *etc = vg_xasprintf("%s/etc", m->opts.home);
-	char *cert = m->cfg.auth.ssl_manager_cert != NULL
-			 ? vg_xstrdup(m->cfg.auth.ssl_manager_cert)
-			 : vg_xasprintf("%s/%s", etc, VG_PKI_SERVER_CERT);
-	char *key = m->cfg.auth.ssl_manager_key != NULL
-			? vg_xstrdup(m->cfg.auth.ssl_manager_key)
-			: vg_xasprintf("%s/%s", etc, VG_PKI_SERVER_KEY);
+	char *cert = home_path(m, m->cfg.auth.ssl_manager_cert, VG_PKI_SERVER_CERT);
+	char *key = home_path(m, m->cfg.auth.ssl_manager_key, VG_PKI_SERVER_KEY);
 	struct remote_opts ro = {
 	    .home = m->opts.home,
 	    .remote = &m->cfg.remote,
@@ -365,7 +370,6 @@ static int remote_open_all(struct manager *m, struct vg_err *err)
 	vg_passfile_free(pw, pwlen);
 	vg_free(cert);
 	vg_free(key);
-	vg_free(etc);
 	return rc;
 }
 

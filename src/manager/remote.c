@@ -416,6 +416,21 @@ static void conn_run(struct remote *r, struct remote__conn *c)
 	conn_watch(r, c, want_write);
 }
 
+/*
+ * An epoll event on c. A hang-up or error is reported even when c is not
+ * read (paused): close it then, or level-triggered epoll would spin. A
+ * batch it held was not acknowledged: the agent sends it again.
+ */
+static void conn_event(struct remote *r, struct remote__conn *c, uint32_t events)
+{
+	if ((events & (EPOLLERR | EPOLLHUP)) != 0 && conn_paused(r, c)) {
+		vg_log_debug("%s hung up", c->addr);
+		c->state = REMOTE__CLOSING;
+		c->out_off = c->out.len;
+	}
+	conn_run(r, c);
+}
+
 /* ---------------------------------------------------------------- timers */
 
 static void timers(struct remote *r, int64_t now)
@@ -500,15 +515,18 @@ static void *loop(void *arg)
 			vg_log_error("epoll_wait: %s", strerror(errno));
 			break;
 		}
+		bool woken = false;
 		for (int i = 0; i < n; i++) {
 			uintptr_t tag = (uintptr_t)evs[i].data.ptr;
 			if (tag == TAG_WAKE)
-				on_wake(r);
+				woken = true; /* after the batch: it may free any connection */
 			else if (tag >= TAG_LISTENER && tag < TAG_LISTENER + r->nlisteners)
 				conn_accept(r, &r->listeners[tag - TAG_LISTENER]);
 			else
-				conn_run(r, evs[i].data.ptr);
+				conn_event(r, evs[i].data.ptr, evs[i].events);
 		}
+		if (woken)
+			on_wake(r);
 		timers(r, remote__now_ms());
 	}
 	remote__session_flush(r);

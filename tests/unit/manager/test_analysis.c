@@ -343,8 +343,7 @@ static void test_analysis__level_below_log_alert_level_is_not_written(void **sta
 }
 
 /* A record as the agent channel writes it: source = agent id, prefixed location. */
-static void append_agent(struct fx *f, const char *source, const char *location,
-			 const char *path)
+static void append_agent(struct fx *f, const char *source, const char *location, const char *path)
 {
 	char *line = event_line(path);
 	char *data = vg_xasprintf("%s\n%s", location, line);
@@ -409,8 +408,8 @@ int main(void)
 		test_analysis__crash_before_the_first_commit_writes_nothing_twice, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_analysis__level_below_log_alert_level_is_not_written, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_analysis__agent_location_gives_agent_and_location, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_analysis__agent_location_gives_agent_and_location,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_analysis__agent_outbox_full_raises_99902, setup,
 					    teardown),
 	};

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -45,6 +46,13 @@ struct fx {
 };
 
 /* ---------------------------------------------------------------- fixture */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void start(struct fx *f, const char *password, uint32_t max_frame)
 {
@@ -493,6 +501,62 @@ static void test_remote__command_delivered(void **state)
 	vg_tls_close(c);
 }
 
+static void test_remote__full_queue_holds_the_batch_until_room(void **state)
+{
+	struct fx *f = *state;
+	const struct vg_dq_opts bounded = {3, 0};
+	struct vg_tls_conn *c;
+	struct frame fr;
+	size_t n = 0;
+
+	char *qpath = vg_xasprintf("%s/queue/events.db", f->home);
+	vg_dq_close(f->q);
+	assert_int_equal(vg_dq_open(qpath, &bounded, &f->q, NULL), 0);
+	vg_free(qpath);
+	start(f, NULL, 0);
+	enroll_ok(f, "web1");
+	c = connect_events(f, f->agent, true);
+	assert_non_null(c);
+	hello(c, "001");
+	send_batch(c, "001", 1, 2, "syscheck");
+	assert_int_equal(expect_ack(c), 2);
+	send_batch(c, "001", 3, 2, "syscheck"); /* 4 > 3: held, not acknowledged */
+	fr = (struct frame){.p = VG_BUF_INIT(VG_WIRE_FRAME_MAX)};
+	fr.rc = vg_wire_recv(c, VG_WIRE_FRAME_MAX, 300, &fr.h, &fr.p, NULL);
+	assert_int_not_equal(fr.rc, 0); /* nothing within 300 ms */
+	frame_free(&fr);
+	char *q = queue_dump(f, &n);
+	assert_int_equal(n, 2);
+	vg_free(q);
+	/* analysis catches up: the held batch goes in, then is acknowledged */
+	assert_int_equal(vg_dq_trim(f->q, 2, NULL), 0);
+	assert_int_equal(expect_ack(c), 4);
+	q = queue_dump(f, &n);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(q, "001|4|"));
+	vg_free(q);
+	vg_tls_close(c);
+}
+
+static void test_remote__rate_bound_delays_reading(void **state)
+{
+	struct fx *f = *state;
+
+	f->listener.events_per_second = 4;
+	start(f, NULL, 0);
+	enroll_ok(f, "web1");
+	struct vg_tls_conn *c = connect_events(f, f->agent, true);
+	assert_non_null(c);
+	hello(c, "001");
+	send_batch(c, "001", 1, 6, "syscheck"); /* 4 allowed: 2 in debt */
+	assert_int_equal(expect_ack(c), 6);
+	int64_t t0 = now_ms();
+	send_batch(c, "001", 7, 1, "syscheck");
+	assert_int_equal(expect_ack(c), 7); /* read once the debt is paid: >= 500 ms */
+	assert_true(now_ms() - t0 >= 450);
+	vg_tls_close(c);
+}
+
 /* ---------------------------------------------------------------- refusals */
 
 static void test_remote__refuses_no_certificate(void **state)
@@ -655,6 +719,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_remote__keepalive_pong_and_registry, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_remote__command_delivered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote__full_queue_holds_the_batch_until_room,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote__rate_bound_delays_reading, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_remote__refuses_no_certificate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remote__refuses_other_ca, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remote__refuses_revoked_agent, setup, teardown),
