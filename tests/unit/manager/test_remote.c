@@ -43,6 +43,7 @@ struct fx {
 	struct mgr_auth_conf auth;
 	struct remote *r;
 	char id[VG_PKI_CN_MAX + 1]; /* the enrolled agent */
+	int hello_ms;               /* 0: the default */
 };
 
 /* ---------------------------------------------------------------- fixture */
@@ -75,6 +76,7 @@ static void start(struct fx *f, const char *password, uint32_t max_frame)
 	o.password = password;
 	o.password_len = password != NULL ? strlen(password) : 0;
 	o.max_frame = max_frame;
+	o.hello_ms = f->hello_ms;
 	struct vg_err err = VG_ERR_INIT;
 	if (remote_open(&o, &f->r, &err) != 0)
 		fail_msg("remote_open: %s", err.msg);
@@ -691,6 +693,19 @@ static void test_remote__refuses_forged_location(void **state)
 	vg_free(q);
 }
 
+static void test_remote__refuses_silence_after_connect(void **state)
+{
+	struct fx *f = *state;
+
+	f->hello_ms = 300;
+	start(f, NULL, 0);
+	enroll_ok(f, "web1");
+	struct vg_tls_conn *c = connect_events(f, f->agent, true);
+	assert_non_null(c);
+	expect_error(c, "no HELLO in time"); /* the loop looks at least once a second */
+	vg_tls_close(c);
+}
+
 static void test_remote__refuses_oversized_frame(void **state)
 {
 	struct fx *f = *state;
@@ -731,6 +746,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_remote__refuses_batch_for_another_id, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_remote__refuses_forged_location, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote__refuses_silence_after_connect, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_remote__refuses_oversized_frame, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
