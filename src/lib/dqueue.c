@@ -44,6 +44,7 @@ enum dq_stmt {
 	ST_RANGE,
 	ST_TRIM,
 	ST_TOTALS,
+	ST_SOURCE_LAST,
 	ST_N_WRITER,
 };
 
@@ -57,6 +58,7 @@ static const char *const dq_sql[ST_N_WRITER] = {
     [ST_RANGE] = "SELECT count(*), coalesce(sum(len), 0) FROM record WHERE seq <= ?1",
     [ST_TRIM] = "DELETE FROM record WHERE seq <= ?1",
     [ST_TOTALS] = "SELECT count(*), coalesce(sum(len), 0), coalesce(max(seq), 0) FROM record",
+    [ST_SOURCE_LAST] = "SELECT last_seq FROM source_mark WHERE source = ?1",
 };
 
 static const char dq_read_sql[] =
@@ -462,6 +464,24 @@ void vg_dq_wake(struct vg_dq *q)
 	q->wakes++;
 	pthread_cond_broadcast(&q->changed);
 	pthread_mutex_unlock(&q->mu);
+}
+
+int vg_dq_source_last(struct vg_dq *q, const char *source, uint64_t *seq, struct vg_err *err)
+{
+	sqlite3_stmt *st = q->st[ST_SOURCE_LAST];
+	int rc;
+
+	*seq = 0;
+	pthread_mutex_lock(&q->mu);
+	sqlite3_bind_text(st, 1, source != NULL ? source : "", -1, SQLITE_STATIC);
+	rc = vg_db_step(st, "reading a source's last sequence", err);
+	if (rc == 1) {
+		*seq = (uint64_t)sqlite3_column_int64(st, 0);
+		vg_db_reset(st);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&q->mu);
+	return rc;
 }
 
 void vg_dq_stats(struct vg_dq *q, struct vg_dq_stats *out)

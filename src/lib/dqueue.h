@@ -142,6 +142,14 @@ bool vg_dq_wait_room(struct vg_dq *q, uint64_t n, uint64_t bytes, int timeout_ms
 /* Wake every waiter once (shutdown: they return and check their flags). */
 void vg_dq_wake(struct vg_dq *q);
 
+/*
+ * The highest source_seq the queue took from source (0 when none), kept
+ * after its records were trimmed: what a producer that resends may skip.
+ * Thread-safe.
+ */
+int vg_dq_source_last(struct vg_dq *q, const char *source, uint64_t *seq,
+		      struct vg_err *err) VG_MUST_CHECK;
+
 /* Current counters. Thread-safe. */
 void vg_dq_stats(struct vg_dq *q, struct vg_dq_stats *out);
 

@@ -14,6 +14,7 @@
 #include "manager/analysis.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +29,11 @@
 #include "manager/evqueue.h"
 #include "manager/store.h"
 
+/* Bounds of the agent prefix's parts (the registry's: manager/registry.h). */
+#define AN_SRC_ID_MAX 23
+#define AN_SRC_NAME_MAX 128
+#define AN_SRC_IP_MAX 63
+
 struct an_pipeline {
 	struct vg_dq *queue;
 	struct an_settings settings;
@@ -40,6 +46,10 @@ struct an_pipeline {
 	struct an_decoded *decoded;
 	struct vg_buf json;
 	char location[MGR_EVQUEUE_MAX_LOCATION + 1];
+	/* of an agent's record: "[ID] (NAME) IP->LOCATION" (remote_session.c) */
+	char src_id[AN_SRC_ID_MAX + 1];
+	char src_name[AN_SRC_NAME_MAX + 1];
+	char src_ip[AN_SRC_IP_MAX + 1];
 	size_t batch_max;
 	int64_t (*clock_ms)(void *ctx);
 	void *clock_ctx;
@@ -171,12 +181,63 @@ static void skip(struct an_pipeline *p, const struct vg_dq_rec *rec, const char 
 		    why);
 }
 
+/* Copy s[0..n) into out (cap + 1 bytes); false when it does not fit or is empty. */
+static bool copy_part(char *out, size_t cap, const char *s, size_t n)
+{
+	if (n == 0 || n > cap)
+		return false;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return true;
+}
+
+/*
+ * An agent's location "[ID] (NAME) IP->LOC" into p->src_* and p->location
+ * (LOC). The ID must be the record's source: the queue's source is what the
+ * transport vouched for. A location without the prefix is the manager's own
+ * (agent 000 or the record's source, as before). NULL when fine, else why.
+ */
+static const char *parse_location(struct an_pipeline *p, const struct vg_dq_rec *rec,
+				  const char *loc, size_t len, struct an_source *src)
+{
+	const char *end = loc + len;
+	const char *id_end, *name_end, *arrow = NULL;
+
+	*src = (struct an_source){rec->source, agent_name(p, rec->source), NULL, p->location};
+	if (len == 0 || loc[0] != '[') {
+		if (!copy_part(p->location, MGR_EVQUEUE_MAX_LOCATION, loc, len) && len != 0)
+			return "location too long";
+		p->location[len] = '\0';
+		return NULL;
+	}
+	id_end = memchr(loc, ']', len);
+	if (id_end == NULL || end - id_end < 3 || id_end[1] != ' ' || id_end[2] != '(')
+		return "malformed agent location";
+	name_end = memchr(id_end + 3, ')', (size_t)(end - id_end - 3));
+	if (name_end == NULL || end - name_end < 2 || name_end[1] != ' ')
+		return "malformed agent location";
+	for (const char *s = name_end + 2; s + 1 < end && arrow == NULL; s++)
+		if (s[0] == '-' && s[1] == '>')
+			arrow = s;
+	if (arrow == NULL ||
+	    !copy_part(p->src_id, AN_SRC_ID_MAX, loc + 1, (size_t)(id_end - loc - 1)) ||
+	    !copy_part(p->src_name, AN_SRC_NAME_MAX, id_end + 3, (size_t)(name_end - id_end - 3)) ||
+	    !copy_part(p->src_ip, AN_SRC_IP_MAX, name_end + 2, (size_t)(arrow - name_end - 2)) ||
+	    !copy_part(p->location, MGR_EVQUEUE_MAX_LOCATION, arrow + 2, (size_t)(end - arrow - 2)))
+		return "malformed agent location";
+	if (strcmp(p->src_id, rec->source) != 0)
+		return "agent location names another agent than the record's source";
+	*src = (struct an_source){p->src_id, p->src_name, p->src_ip, p->location};
+	return NULL;
+}
+
 /* Decode and evaluate one record; only a failure to write is an error. */
 static int process(struct an_pipeline *p, const struct vg_dq_rec *rec, struct vg_err *err)
 {
 	struct vg_err e = VG_ERR_INIT;
 	struct rules_result res;
-	const char *loc, *line;
+	struct an_source src;
+	const char *loc, *line, *why;
 	size_t loc_len, line_len;
 
 	if (rec->seq == p->retry_seq) /* decoded and evaluated already */
@@ -185,9 +246,10 @@ static int process(struct an_pipeline *p, const struct vg_dq_rec *rec, struct vg
 		skip(p, rec, e.msg);
 		return 0;
 	}
-	memcpy(p->location, loc, loc_len); /* evqueue caps it to fit */
-	p->location[loc_len] = '\0';
-	const struct an_source src = {rec->source, agent_name(p, rec->source), NULL, p->location};
+	if ((why = parse_location(p, rec, loc, loc_len, &src)) != NULL) {
+		skip(p, rec, why);
+		return 0;
+	}
 	if (an_decode_into(p->decoded, &src, line, line_len, now_ms(p), &e) != 0) {
 		skip(p, rec, e.msg);
 		return 0;

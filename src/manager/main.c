@@ -7,11 +7,14 @@
  *   - main: the analysis pipeline (analysis.h), reading the event queue;
  *   - fim: with a <syscheck> block, the FIM engine monitoring this host as
  *     agent 000, appending its events to the queue (evqueue.h);
+ *   - remote: the agents' channel (remote.h): enrollment, events into the
+ *     queue, keepalives into the registry, which it owns from the start
+ *     (a SIGHUP keeps its listeners as they are);
  *   - signals: sigwait; SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1 asks
  *     the FIM engine for a scan now.
- * Stopping: the FIM engine stops first (what it emitted is queued), then
- * the pipeline drains what the queue holds, so nothing accepted waits for
- * the next start; and if the process dies instead, the queue and the
+ * Stopping: the FIM engine and the remote stop first (what they emitted or
+ * acknowledged is queued), then the pipeline drains what the queue holds,
+ * so nothing accepted waits for the next start; and if the process dies instead, the queue and the
  * store's checkpoint make the next start redo exactly what was not done.
  */
 #include <errno.h>
@@ -31,12 +34,14 @@
 #include "lib/hostname.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/passfile.h"
 #include "lib/pki.h"
 #include "manager/analysis.h"
 #include "manager/config.h"
 #include "manager/evqueue.h"
 #include "manager/paths.h"
 #include "manager/registry.h"
+#include "manager/remote.h"
 #include "manager/rules.h"
 #include "manager/ruleset_load.h"
 
@@ -54,8 +59,9 @@ struct manager {
 	struct vg_pidfile *pidfile;
 	sigset_t signals;
 	struct vg_dq *queue;
-	struct reg *registry; /* agents.db: agent 000 now, enrolled agents later */
-	struct vg_pki_ca *ca; /* etc/ca.key + ca.pem: signs agents' certificates */
+	struct reg *registry;  /* agents.db, until the remote takes it (its writer) */
+	struct vg_pki_ca *ca;  /* etc/ca.key + ca.pem: signs agents' certificates */
+	struct remote *remote; /* the agents' listeners (1514) and enrollment (1515) */
 	struct an_pipeline *pipeline;
 	atomic_bool quit;
 	atomic_bool reload;
@@ -94,6 +100,9 @@ static void usage(FILE *out)
 	    "  logs/alerts/alerts.json     alerts, one JSON object a line (Wazuh format)\n"
 	    "  logs/alerts/alerts.log      the same alerts as text\n"
 	    "  queue/events.db             events accepted, not yet analysed (SQLite)\n"
+	    "  queue/agents.db             the agent registry (SQLite)\n"
+	    "  etc/ca.pem, etc/server.pem  the agents' CA and this manager's certificate\n"
+	    "  etc/authd.pass              the enrollment password (<auth><use_password>)\n"
 	    "  queue/alerts.db             the alert store (SQLite)\n"
 	    "  queue/fim/fim.db            agent 000's baseline (SQLite)\n"
 	    "  var/run/vigie-manager.pid   the running manager's pid (one per HOME)\n"
@@ -252,6 +261,7 @@ static int run(struct manager *m)
 		}
 	}
 	fim_stop(m);
+	remote_stop(m->remote); /* what it acknowledged is in the queue */
 	if (m->pipeline != NULL && an_pipeline_run(m->pipeline, 0, NULL, &err) != 0)
 		vg_log_warn("events left for the next start: %s", err.msg);
 	return m->pipeline != NULL ? 0 : 1;
@@ -314,6 +324,55 @@ static int registry_open(struct manager *m, struct vg_err *err)
 	return rc;
 }
 
+/* A configured path (relative to HOME), else HOME/etc/dflt; vg_free it. */
+static char *home_path(const struct manager *m, const char *conf, const char *dflt)
+{
+	if (conf == NULL)
+		return vg_xasprintf("%s/etc/%s", m->opts.home, dflt);
+	if (conf[0] == '/')
+		return vg_xstrdup(conf);
+	return vg_xasprintf("%s/%s", m->opts.home, conf);
+}
+
+/*
+ * The agent channel: listeners on each <remote> port and the <auth> port.
+ * The registry goes to the remote's thread, its only writer from now on.
+ */
+static int remote_open_all(struct manager *m, struct vg_err *err)
+{
+	char *cert = home_path(m, m->cfg.auth.ssl_manager_cert, VG_PKI_SERVER_CERT);
+	char *key = home_path(m, m->cfg.auth.ssl_manager_key, VG_PKI_SERVER_KEY);
+	struct remote_opts ro = {
+	    .home = m->opts.home,
+	    .remote = &m->cfg.remote,
+	    .auth = &m->cfg.auth,
+	    .registry = m->registry, /* transferred */
+	    .ca = m->ca,
+	    .server_cert = cert,
+	    .server_key = key,
+	    .queue = m->queue,
+	};
+	char *pw = NULL;
+	size_t pwlen = 0;
+	int rc;
+
+	m->registry = NULL;
+	rc = mgr_auth_password(&m->cfg.auth, m->opts.home, &pw, &pwlen, err);
+	if (rc == 0) {
+		ro.password = pw;
+		ro.password_len = pwlen;
+		rc = remote_open(&ro, &m->remote, err);
+	} else {
+		reg_close(ro.registry); /* it was transferred */
+	}
+	if (rc == 0)
+		rc = remote_start(m->remote, err);
+	vg_passfile_free(pw, pwlen);
+	vg_free(cert);
+	vg_free(key);
+	return rc;
+}
+
 static int start(struct manager *m, struct vg_err *err)
 {
 	static const char *const dirs[] = {"etc/rules", "etc/lists", "queue/fim", "logs/alerts"};
@@ -338,6 +397,8 @@ static int start(struct manager *m, struct vg_err *err)
 		rc = pki_open(m, err);
 	if (rc == 0)
 		rc = pipeline_open(m, err);
+	if (rc == 0)
+		rc = remote_open_all(m, err);
 	if (rc == 0 && setpriority(PRIO_PROCESS, 0, m->cfg.syscheck.process_priority) != 0)
 		vg_log_warn("cannot set process_priority %d: %s", m->cfg.syscheck.process_priority,
 			    strerror(errno));
@@ -346,6 +407,7 @@ static int start(struct manager *m, struct vg_err *err)
 
 static void cleanup(struct manager *m)
 {
+	remote_close(m->remote); /* stopped already; closes the registry */
 	an_pipeline_close(m->pipeline);
 	reg_close(m->registry);
 	vg_pki_ca_free(m->ca);
@@ -395,6 +457,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vigie-manager: ERROR: %s\n", err.msg);
 		vg_log_error("%s", err.msg);
 		fim_stop(&m);
+		remote_stop(m.remote);
 		goto out;
 	}
 	pthread_create(&sigthr, NULL, signal_thread, &m);

@@ -731,6 +731,26 @@ int reg_keepalive(struct reg *r, const char *id, const char *version, const char
 	return rc;
 }
 
+int reg_keepalive_many(struct reg *r, const struct reg_keepalive *ka, size_t n,
+		       struct vg_err *err)
+{
+	int rc = reg_writable(r, err);
+
+	if (rc == 0 && n > 0)
+		rc = vg_db_begin(r->db, err);
+	else if (rc == 0)
+		return 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct vg_err e = VG_ERR_INIT;
+		rc = reg_keepalive(r, ka[i].id, ka[i].version, ka[i].config_sum, ka[i].ip, &e);
+		if (rc == VG_ENOTFOUND || rc == VG_EPARSE || rc == VG_EPERM)
+			rc = 0; /* that agent's: the others still count */
+		else if (rc != 0)
+			vg_err_set(err, rc, "%s", e.msg);
+	}
+	return vg_db_end(r->db, rc, err);
+}
+
 int reg_remove(struct reg *r, const char *id, unsigned *revoked, struct vg_err *err)
 {
 	int64_t num = 0;

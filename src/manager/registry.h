@@ -156,6 +156,24 @@ int reg_revoke_serial(struct reg *r, const char *serial, struct vg_err *err) VG_
 int reg_keepalive(struct reg *r, const char *id, const char *version, const char *config_sum,
 		  const char *ip, struct vg_err *err) VG_MUST_CHECK;
 
+/* One keepalive of reg_keepalive_many (strings borrowed). */
+struct reg_keepalive {
+	const char *id;
+	const char *version;
+	const char *config_sum;
+	const char *ip;
+};
+
+/*
+ * n keepalives in one transaction (the transport coalesces them: one
+ * commit a second however many agents). A keepalive of an agent removed
+ * meanwhile (VG_ENOTFOUND) or with bad values (VG_EPARSE, VG_EPERM) is
+ * skipped, the others are recorded; only a database failure is returned,
+ * and then none is recorded.
+ */
+int reg_keepalive_many(struct reg *r, const struct reg_keepalive *ka, size_t n,
+		       struct vg_err *err) VG_MUST_CHECK;
+
 /*
  * Remove agent id and revoke its serials (*revoked, may be NULL, receives
  * how many were revoked). Unknown id VG_ENOTFOUND; 000 VG_EPERM.

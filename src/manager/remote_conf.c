@@ -31,6 +31,7 @@ enum rc_kind {
 	RK_BIND,       /* IP literal */
 	RK_BOOL,
 	RK_UINT,  /* 1..MGR_REMOTE_QUEUE_MAX */
+	RK_RATE,  /* 0..MGR_REMOTE_EPS_MAX */
 	RK_ALLOW, /* a CIDR appended to allowed */
 	RK_DENY,  /* a CIDR appended to denied */
 	RK_PATH,  /* a path, "" = unset */
@@ -55,6 +56,7 @@ static const struct rc_elem rc_table[] = {
     {RC_REMOTE, "bind", RK_BIND, 0},
     {RC_REMOTE, "ipv6", RK_BOOL, R_OFF(ipv6)},
     {RC_REMOTE, "queue_size", RK_UINT, R_OFF(queue_size)},
+    {RC_REMOTE, "agent_events_per_second", RK_RATE, R_OFF(events_per_second)},
     {RC_REMOTE, "allowed-ips", RK_ALLOW, 0},
     {RC_REMOTE, "denied-ips", RK_DENY, 0},
     {RC_REMOTE, "rids_closing_time", RK_WARN, 0},
@@ -215,6 +217,22 @@ static int rc_queue(const struct vg_conf_node *n, const char *what, unsigned *ou
 	return 0;
 }
 
+static int rc_rate(const struct vg_conf_node *n, const char *what, unsigned *out,
+		   struct vg_err *err)
+{
+	uint64_t v;
+	const char *text = vg_conf_node_text(n);
+	char esc[64];
+
+	if (vg_parse_u64(text, MGR_REMOTE_EPS_MAX, &v) != 0)
+		return vg_conf_error(n, err,
+				     "%s: expected events per second from 0 (no bound) to %u, got "
+				     "\"%s\"",
+				     what, MGR_REMOTE_EPS_MAX, rc_esc(esc, sizeof(esc), text));
+	*out = (unsigned)v;
+	return 0;
+}
+
 static int rc_path(const struct vg_conf_node *n, const char *what, char **field, struct vg_err *err)
 {
 	const char *text = vg_conf_node_text(n);
@@ -271,6 +289,8 @@ static int rc_apply(size_t idx, void *base, uint64_t *warned, const struct vg_co
 		return vg_conf_yesno(n, vg_conf_node_text(n), what, field, err);
 	case RK_UINT:
 		return rc_queue(n, what, field, err);
+	case RK_RATE:
+		return rc_rate(n, what, field, err);
 	case RK_ALLOW:
 	case RK_DENY:
 		return rc_cidr(n, what, base, e->kind == RK_ALLOW, err);
@@ -312,6 +332,7 @@ static void rc_remote_defaults(struct mgr_remote *r, long line)
 	memset(r, 0, sizeof(*r));
 	r->port = MGR_REMOTE_PORT;
 	r->queue_size = MGR_REMOTE_QUEUE_SIZE;
+	r->events_per_second = MGR_REMOTE_EPS;
 	r->line = line;
 }
 

@@ -4,7 +4,8 @@
  * <remote> declares a listener for agents (Wazuh allows several blocks,
  * one per port): connection secure, port 1514, protocol tcp, bind address
  * (<local_ip>, or Vigie's alias <bind>) all by default, queue_size 131072,
- * allowed/denied networks. <connection>syslog</connection> blocks are
+ * allowed/denied networks, and Vigie's <agent_events_per_second> (20000
+ * events a second per agent; 0 = no bound). <connection>syslog</connection> blocks are
  * warned about and dropped (Vigie has no syslog listener); udp is refused
  * (Vigie's channel is TLS over TCP), "tcp,udp" keeps tcp with a warning.
  *
@@ -35,6 +36,8 @@
 #define MGR_REMOTE_QUEUE_MAX (1u << 24) /* a sanity bound on memory */
 #define MGR_REMOTE_MAX 16               /* listeners */
 #define MGR_REMOTE_MAX_IPS 4096         /* allowed-ips + denied-ips of one block */
+#define MGR_REMOTE_EPS 20000u           /* <agent_events_per_second> */
+#define MGR_REMOTE_EPS_MAX 100000000u   /* its sanity bound */
 #define MGR_AUTH_PASS_PATH "etc/authd.pass"
 
 struct mgr_remote {
@@ -42,7 +45,8 @@ struct mgr_remote {
 	char bind[VG_NETADDR_TEXT_MAX]; /* <local_ip>/<bind>: IP literal; "" = all */
 	bool ipv6;                      /* <ipv6>, no: with an empty bind, listen on :: */
 	unsigned queue_size;            /* <queue_size>, 131072 messages */
-	struct vg_cidr *allowed;        /* <allowed-ips>, repeatable */
+	unsigned events_per_second; /* Vigie's <agent_events_per_second>: per agent, 0 = no bound */
+	struct vg_cidr *allowed;    /* <allowed-ips>, repeatable */
 	size_t nallowed;
 	struct vg_cidr *denied; /* <denied-ips>, repeatable */
 	size_t ndenied;

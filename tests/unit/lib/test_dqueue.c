@@ -157,6 +157,30 @@ static void test_dqueue__duplicate_source_seq_is_a_noop(void **state)
 	vg_dq_close(q);
 }
 
+static void test_dqueue__source_last_survives_trim_and_reopen(void **state)
+{
+	struct vg_test_dbdir *f = *state;
+	struct vg_dq *q = open_ok(f->db, NULL);
+	uint64_t last = 99;
+
+	assert_int_equal(vg_dq_source_last(q, "001", &last, NULL), 0);
+	assert_int_equal(last, 0); /* never seen */
+	append_ok(q, "001", 5, "a");
+	uint64_t seq = append_ok(q, "001", 9, "b");
+	append_ok(q, "002", 3, "c");
+	append_ok(q, "001", 0, "d"); /* no numbering: the mark stays */
+	assert_int_equal(vg_dq_source_last(q, "001", &last, NULL), 0);
+	assert_int_equal(last, 9);
+	assert_int_equal(vg_dq_trim(q, seq, NULL), 0);
+	vg_dq_close(q);
+	q = open_ok(f->db, NULL);
+	assert_int_equal(vg_dq_source_last(q, "001", &last, NULL), 0);
+	assert_int_equal(last, 9);
+	assert_int_equal(vg_dq_source_last(q, "002", &last, NULL), 0);
+	assert_int_equal(last, 3);
+	vg_dq_close(q);
+}
+
 static void test_dqueue__batch_is_one_ordered_append(void **state)
 {
 	struct vg_test_dbdir *f = *state;
@@ -420,6 +444,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_dqueue__reads_in_append_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dqueue__source_last_survives_trim_and_reopen, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_dqueue__duplicate_source_seq_is_a_noop, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_dqueue__batch_is_one_ordered_append, setup,

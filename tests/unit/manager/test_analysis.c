@@ -342,6 +342,55 @@ static void test_analysis__level_below_log_alert_level_is_not_written(void **sta
 	assert_int_equal(stored(f), 0);
 }
 
+/* A record as the agent channel writes it: source = agent id, prefixed location. */
+static void append_agent(struct fx *f, const char *source, const char *location, const char *path)
+{
+	char *line = event_line(path);
+	char *data = vg_xasprintf("%s\n%s", location, line);
+	assert_int_equal(vg_dq_append(f->q, source, 0, data, strlen(data), NULL, NULL, NULL), 0);
+	vg_free(data);
+	vg_free(line);
+}
+
+static void test_analysis__agent_location_gives_agent_and_location(void **state)
+{
+	struct fx *f = *state;
+	struct an_pipeline_stats st;
+
+	append_agent(f, "001", "[001] (web1) 10.0.0.5->syscheck", "/srv/agent");
+	/* a location naming another agent than the source is not believed */
+	append_agent(f, "001", "[002] (db1) 10.0.0.6->syscheck", "/srv/forged");
+	append_agent(f, "001", "[001] web1 10.0.0.5->syscheck", "/srv/malformed");
+	assert_int_equal(run(f), 3);
+	an_pipeline_stats(f->p, &st);
+	assert_int_equal(st.alerts, 1);
+	assert_int_equal(st.skipped, 2);
+	char *json = alerts_json(f);
+	assert_non_null(
+	    strstr(json, "\"agent\":{\"id\":\"001\",\"name\":\"web1\",\"ip\":\"10.0.0.5\"}"));
+	assert_non_null(strstr(json, "\"location\":\"syscheck\""));
+	assert_non_null(strstr(json, "/srv/agent"));
+	assert_null(strstr(json, "/srv/forged"));
+	assert_null(strstr(json, "10.0.0.6"));
+	vg_free(json);
+}
+
+static void test_analysis__agent_outbox_full_raises_99902(void **state)
+{
+	struct fx *f = *state;
+	const char *data = "[001] (web1) 10.0.0.5->vigie-agent\nossec: Agent outbox is full: 7 "
+			   "events, 99 bytes wait on the agent";
+
+	assert_int_equal(vg_dq_append(f->q, "001", 0, data, strlen(data), NULL, NULL, NULL), 0);
+	assert_int_equal(run(f), 1);
+	char *json = alerts_json(f);
+	assert_non_null(strstr(json, "\"level\":9"));
+	assert_non_null(strstr(json, "\"id\":\"99902\""));
+	assert_non_null(strstr(json, "agent_flooding"));
+	assert_non_null(strstr(json, "\"location\":\"vigie-agent\""));
+	vg_free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +408,10 @@ int main(void)
 		test_analysis__crash_before_the_first_commit_writes_nothing_twice, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_analysis__level_below_log_alert_level_is_not_written, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_analysis__agent_location_gives_agent_and_location,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_analysis__agent_outbox_full_raises_99902, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

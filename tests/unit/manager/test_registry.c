@@ -541,6 +541,27 @@ static void test_registry__list_stops_when_asked(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+static void test_registry__keepalive_many_skips_bad_ones(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_agent a;
+
+	enroll_ok(f->w, "web1", "001");
+	enroll_ok(f->w, "web2", "002");
+	const struct reg_keepalive ka[] = {
+	    {"001", "Vigie v0.4.0", "ab12", "10.0.0.1"},
+	    {"042", "Vigie v0.4.0", "", NULL},        /* removed meanwhile: skipped */
+	    {"002", "Vigie v0.4.0", "not-hex", NULL}, /* bad: skipped */
+	};
+	assert_int_equal(reg_keepalive_many(f->w, ka, 3, NULL), 0);
+	assert_int_equal(reg_get(f->w, "001", &a, NULL), 0);
+	assert_int_equal(a.last_keepalive, T0);
+	assert_string_equal(a.ip, "10.0.0.1");
+	assert_int_equal(reg_get(f->w, "002", &a, NULL), 0);
+	assert_int_equal(a.last_keepalive, 0);
+	assert_int_equal(reg_keepalive_many(f->w, ka, 0, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +571,7 @@ int main(void)
 	    T(test_registry__duplicate_name_refused_or_forced),
 	    T(test_registry__revocation_survives_removal_and_reopen),
 	    T(test_registry__status_by_keepalive_age),
+	    T(test_registry__keepalive_many_skips_bad_ones),
 	    T(test_registry__custom_disconnection_time),
 	    T(test_registry__validation),
 	    T(test_registry__reader_sees_commits_and_cannot_write),

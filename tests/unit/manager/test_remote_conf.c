@@ -95,6 +95,7 @@ static void test_remote_conf__defaults(void **state)
 	assert_string_equal(f->r.remotes[0].bind, "");
 	assert_false(f->r.remotes[0].ipv6);
 	assert_int_equal(f->r.remotes[0].queue_size, 131072);
+	assert_int_equal(f->r.remotes[0].events_per_second, 20000);
 	assert_int_equal(f->r.remotes[0].nallowed, 0);
 	assert_false(f->a.disabled);
 	assert_true(f->a.remote_enrollment);
@@ -120,6 +121,7 @@ static void test_remote_conf__every_element(void **state)
 	load_ok(f, REMOTE("<connection>secure</connection><port>2514</port>"
 			  "<protocol>tcp</protocol><local_ip>10.0.0.2</local_ip>"
 			  "<ipv6>yes</ipv6><queue_size>1024</queue_size>"
+			  "<agent_events_per_second>0</agent_events_per_second>"
 			  "<allowed-ips>10.0.0.0/8</allowed-ips>"
 			  "<allowed-ips>fd00::/8</allowed-ips>"
 			  "<denied-ips>10.9.0.0/255.255.0.0</denied-ips>")
@@ -136,6 +138,7 @@ static void test_remote_conf__every_element(void **state)
 	assert_string_equal(r->bind, "10.0.0.2");
 	assert_true(r->ipv6);
 	assert_int_equal(r->queue_size, 1024);
+	assert_int_equal(r->events_per_second, 0); /* no bound */
 	assert_int_equal(r->nallowed, 2);
 	assert_int_equal(r->allowed[0].prefix, 8);
 	assert_int_equal(r->allowed[1].ip.family, AF_INET6);
@@ -197,6 +200,8 @@ static void test_remote_conf__bad_values_name_file_and_line(void **state)
 	expect_error(f, REMOTE("<allowed-ips>10.0.0.0/33</allowed-ips>"),
 		     "<remote>: <allowed-ips>: expected an IP address or network");
 	expect_error(f, REMOTE("<denied-ips>any</denied-ips>"), "got \"any\"");
+	expect_error(f, REMOTE("<agent_events_per_second>-1</agent_events_per_second>"),
+		     "<agent_events_per_second>: expected events per second from 0 (no bound)");
 	expect_error(f, REMOTE("<queue_size>0</queue_size>"),
 		     "<queue_size>: expected a number from 1 to 16777216, got \"0\"");
 	expect_error(f, REMOTE("<queue_size>16777217</queue_size>"), "16777217");
