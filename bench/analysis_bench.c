@@ -327,7 +327,7 @@ static int run(struct bench *b, struct vg_err *err)
 {
 	char *qdir = vg_xasprintf("%s/queue", b->home);
 	char *qpath = vg_xasprintf("%s/events.db", qdir);
-	struct vg_dq_opts qo = {0, 0}; /* unbounded: the whole input is queued up front */
+	struct vg_dq_opts qo = {0, 0, false}; /* unbounded: the whole input is queued up front */
 	struct vg_dq *q = NULL;
 	double files_cpu = 0, t;
 	int rc;

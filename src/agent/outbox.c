@@ -41,7 +41,7 @@ struct outbox {
 int outbox_open(const char *path, uint64_t max_events, uint64_t max_bytes, struct outbox **out,
 		struct vg_err *err)
 {
-	struct vg_dq_opts o = {max_events, max_bytes};
+	struct vg_dq_opts o = {max_events, max_bytes, true}; /* seqs are event ids */
 	struct outbox *ob = vg_xcalloc(1, sizeof(*ob));
 	int rc;
 

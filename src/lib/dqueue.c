@@ -45,6 +45,7 @@ enum dq_stmt {
 	ST_TRIM,
 	ST_TOTALS,
 	ST_SOURCE_LAST,
+	ST_SEED,
 	ST_N_WRITER,
 };
 
@@ -57,7 +58,12 @@ static const char *const dq_sql[ST_N_WRITER] = {
 		  "RETURNING seq",
     [ST_RANGE] = "SELECT count(*), coalesce(sum(len), 0) FROM record WHERE seq <= ?1",
     [ST_TRIM] = "DELETE FROM record WHERE seq <= ?1",
-    [ST_TOTALS] = "SELECT count(*), coalesce(sum(len), 0), coalesce(max(seq), 0) FROM record",
+    /* the last seq ever assigned survives trims in sqlite_sequence */
+    [ST_TOTALS] = "SELECT count(*), coalesce(sum(len), 0), (SELECT coalesce(max(seq), 0)"
+		  " FROM sqlite_sequence WHERE name = 'record') FROM record",
+    /* a queue that never numbered a record starts at the clock */
+    [ST_SEED] = "INSERT INTO sqlite_sequence (name, seq) SELECT 'record', ?1"
+		" WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'record')",
     [ST_SOURCE_LAST] = "SELECT last_seq FROM source_mark WHERE source = ?1",
 };
 
@@ -91,6 +97,18 @@ static int dq_load_totals(struct vg_dq *q, struct vg_err *err)
 		rc = 0;
 	}
 	return rc;
+}
+
+static int dq_seed_clock(struct vg_dq *q, struct vg_err *err)
+{
+	struct timespec ts;
+	sqlite3_stmt *st = q->st[ST_SEED];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	int rc = vg_db_step(st, "numbering the queue", err);
+	vg_db_reset(st);
+	return rc < 0 ? rc : 0;
 }
 
 static int dq_init_cond(struct vg_dq *q)
@@ -131,6 +149,8 @@ int vg_dq_open(const char *path, const struct vg_dq_opts *opts, struct vg_dq **o
 		rc = vg_db_schema(q->wr, dq_schema, DQ_SCHEMA_VERSION, err);
 	if (rc == 0)
 		rc = vg_db_prepare_all(q->wr, dq_sql, ST_N_WRITER, q->st, err);
+	if (rc == 0 && q->opts.seq_from_clock)
+		rc = dq_seed_clock(q, err);
 	if (rc == 0)
 		rc = dq_load_totals(q, err);
 	if (rc == 0)

@@ -13,7 +13,8 @@
  *
  * Records:
  * - seq: global, assigned at append, strictly increasing, never reused
- *   (not even after the queue was emptied).
+ *   (not even after the queue was emptied; with opts.seq_from_clock, not
+ *   even by a new queue file).
  * - source (text, e.g. an agent id "001") and source_seq: the producer's own
  *   numbering, which must increase per source. The queue remembers the
  *   highest source_seq accepted per source, even after the records are
@@ -51,11 +52,18 @@ struct vg_dq;
 struct vg_dq_opts {
 	uint64_t max_records; /* pending records allowed; 0 = unbounded */
 	uint64_t max_bytes;   /* pending data bytes allowed; 0 = unbounded */
+	/*
+	 * A new queue's first seq is the clock in µs instead of 1, so seqs stay
+	 * unique even across a queue file that was deleted and created again:
+	 * for producers that use them as ids a receiver deduplicates (the
+	 * agent's outbox: event ids).
+	 */
+	bool seq_from_clock;
 };
 
 #define VG_DQ_OPTS_INIT                                                                            \
 	{                                                                                          \
-		1000000, 1024ull * 1024 * 1024                                                     \
+		1000000, 1024ull * 1024 * 1024, false                                              \
 	}
 
 /* One record to append (append_batch) or read back (borrowed, read only). */

@@ -397,8 +397,10 @@ static int start(struct manager *m, struct vg_err *err)
 		rc = pki_open(m, err);
 	if (rc == 0)
 		rc = pipeline_open(m, err);
-	if (rc == 0)
+	if (rc == 0 && m->cfg.remote.nremotes > 0)
 		rc = remote_open_all(m, err);
+	else if (rc == 0)
+		vg_log_info("no <remote> block: no agent listener, this host only (agent 000)");
 	if (rc == 0 && setpriority(PRIO_PROCESS, 0, m->cfg.syscheck.process_priority) != 0)
 		vg_log_warn("cannot set process_priority %d: %s", m->cfg.syscheck.process_priority,
 			    strerror(errno));

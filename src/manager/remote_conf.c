@@ -412,11 +412,6 @@ int mgr_auth_conf_parse(void *ctx, const struct vg_conf_node *node, struct vg_er
 int mgr_remote_conf_finish(struct mgr_remote_conf *r, const struct mgr_auth_conf *a,
 			   struct vg_err *err)
 {
-	if (r->nblocks == 0) {
-		r->remotes = vg_xcalloc(1, sizeof(*r->remotes));
-		rc_remote_defaults(&r->remotes[0], 0);
-		r->nremotes = 1;
-	}
 	if ((a->ssl_manager_cert == NULL) != (a->ssl_manager_key == NULL))
 		return vg_err_set(err, VG_EPARSE,
 				  "<auth>: <ssl_manager_cert> and <ssl_manager_key> go together: "
@@ -428,7 +423,7 @@ int mgr_remote_conf_finish(struct mgr_remote_conf *r, const struct mgr_auth_conf
 			return vg_err_set(err, VG_EPARSE,
 					  "<auth>: <port> %u is also the port of the <remote>%s; "
 					  "use two ports (Wazuh: 1515 and 1514)",
-					  a->port, r->remotes[i].line > 0 ? " block" : " default");
+					  a->port, " block");
 	return 0;
 }
 

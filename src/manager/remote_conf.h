@@ -85,8 +85,10 @@ int mgr_auth_conf_parse(void *ctx, const struct vg_conf_node *node,
 			struct vg_err *err) VG_MUST_CHECK;
 
 /*
- * After loading: without any <remote> block, one default listener (port
- * 1514, all addresses) is added. Checks what spans both sections: the
+ * After loading. Without a (secure) <remote> block there is no listener
+ * at all, as Wazuh's remoted needs one: the manager then serves only its
+ * own host (agent 000) and <auth> is not used. Checks what spans both
+ * sections: the
  * enrollment port must not be a listener's port, and a manager certificate
  * needs its key (and the reverse). VG_EPARSE with a message naming both.
  */

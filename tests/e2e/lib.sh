@@ -127,3 +127,98 @@ stop_manager() {
 	kill -TERM "$MANAGER_PID"
 	wait "$MANAGER_PID" || fail "manager exited with status $?"
 }
+
+# ---- agents talking to the manager over loopback (docs/transport.md) ---------
+
+# free_port: a loopback TCP port nobody listens on
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# manager_net_config FILE PORT ENROLL_PORT [EXTRA_XML]: listeners on
+# loopback, enrollment with the password in $T/home/etc/authd.pass (made here)
+manager_net_config() {
+	mkdir -p "$T/home/etc"
+	echo "e2e-enroll-pass" >"$T/home/etc/authd.pass"
+	chmod 0640 "$T/home/etc/authd.pass"
+	cat >"$1" <<EOC
+<ossec_config>
+  <remote>
+    <port>$2</port>
+    <local_ip>127.0.0.1</local_ip>
+  </remote>
+  <auth>
+    <port>$3</port>
+    <use_password>yes</use_password>
+  </auth>
+  ${4:-}
+</ossec_config>
+EOC
+}
+
+# agent_net_config FILE WATCHED_DIR PORT ENROLL_PORT NAME [CLIENT_XML]
+agent_net_config() {
+	cp "$T/home/etc/authd.pass" "$T/agent.pass"
+	chmod 0600 "$T/agent.pass"
+	cat >"$1" <<EOC
+<ossec_config>
+  <syscheck>
+    <directories realtime="yes">$2</directories>
+  </syscheck>
+  <client>
+    <server>
+      <address>127.0.0.1</address>
+      <port>$3</port>
+      <retry_interval>1</retry_interval>
+    </server>
+    <enrollment>
+      <port>$4</port>
+      <agent_name>$5</agent_name>
+      <authorization_pass_path>$T/agent.pass</authorization_pass_path>
+    </enrollment>
+    ${6:-}
+  </client>
+</ossec_config>
+EOC
+}
+
+# start_agent_home HOME CONFIG [extra args...]: an agent shipping to the
+# manager (no --local-events); its pid in AGENT_PID, output in HOME.out
+start_agent_home() {
+	local home=$1 conf=$2
+	shift 2
+	mkdir -p "$home"
+	"$AGENT" -c "$conf" -D "$home" -f "$@" >>"$home.out" 2>&1 &
+	VG_PIDS+=($!)
+	AGENT_PID=$!
+}
+
+# wait_file_log TIMEOUT_S FILE PATTERN: until FILE contains the fixed string
+wait_file_log() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -le $end ]; do
+		grep -qF -- "$3" "$2" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "--- $2" >&2
+	tail -n 20 "$2" >&2 2>/dev/null || true
+	fail "$2 never said '$3' within $1s"
+}
+
+# wait_count TIMEOUT_S N JQ_FILTER: until N alerts match (fails on timeout)
+wait_count() {
+	local end=$((SECONDS + $1)) got=0
+	while [ $SECONDS -le $end ]; do
+		got=$(count_alerts "$3")
+		[ "$got" -ge "$2" ] && return 0
+		sleep 0.2
+	done
+	fail "$got of $2 alerts matching '$3' within $1s"
+}

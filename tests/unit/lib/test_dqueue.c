@@ -303,7 +303,7 @@ static void test_dqueue__wait_is_woken_by_an_append_in_another_thread(void **sta
 static void test_dqueue__bound_refuses_then_accepts_after_trim(void **state)
 {
 	struct vg_test_dbdir *f = *state;
-	struct vg_dq_opts o = {2, 100};
+	struct vg_dq_opts o = {2, 100, false};
 	struct vg_dq *q = open_ok(f->db, &o);
 	struct vg_err err = VG_ERR_INIT;
 	struct vg_dq_stats st;
@@ -406,6 +406,39 @@ static void test_dqueue__not_a_database_is_a_clear_error(void **state)
 	assert_non_null(strstr(err.msg, "nodir"));
 }
 
+static void test_dqueue__seqs_survive_trims_and_a_new_file(void **state)
+{
+	struct vg_test_dbdir *f = *state;
+	struct vg_dq_opts o = VG_DQ_OPTS_INIT;
+	struct vg_dq_stats st;
+	struct timespec ts;
+	char wal[300];
+
+	o.seq_from_clock = true;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t before_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	struct vg_dq *q = open_ok(f->db, &o);
+	uint64_t first = append_ok(q, "fim", 1, "a");
+	assert_true(first > before_us); /* numbered from the clock, not from 1 */
+	assert_int_equal(vg_dq_trim(q, first, NULL), 0);
+	vg_dq_close(q);
+	/* emptied and reopened: the last seq is remembered, the next is above */
+	q = open_ok(f->db, &o);
+	vg_dq_stats(q, &st);
+	assert_int_equal(st.last_seq, first);
+	assert_int_equal(append_ok(q, "fim", 2, "b"), first + 1);
+	vg_dq_close(q);
+	/* a new file (the old one deleted) still never reuses a seq */
+	unlink(f->db);
+	snprintf(wal, sizeof(wal), "%s-wal", f->db);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", f->db);
+	unlink(wal);
+	q = open_ok(f->db, &o);
+	assert_true(append_ok(q, "fim", 3, "c") > first + 1);
+	vg_dq_close(q);
+}
+
 /* Prints records/s; asserts nothing about time (shared 2-core machine). */
 static void test_dqueue__measure_append_rates(void **state)
 {
@@ -444,8 +477,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_dqueue__reads_in_append_order, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_dqueue__source_last_survives_trim_and_reopen, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_dqueue__source_last_survives_trim_and_reopen,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dqueue__duplicate_source_seq_is_a_noop, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_dqueue__batch_is_one_ordered_append, setup,
@@ -461,6 +494,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_dqueue__untrimmed_records_after_cursor_are_read_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dqueue__not_a_database_is_a_clear_error, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_dqueue__seqs_survive_trims_and_a_new_file, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_dqueue__measure_append_rates, setup, teardown),
 	};

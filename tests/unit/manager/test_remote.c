@@ -506,7 +506,7 @@ static void test_remote__command_delivered(void **state)
 static void test_remote__full_queue_holds_the_batch_until_room(void **state)
 {
 	struct fx *f = *state;
-	const struct vg_dq_opts bounded = {3, 0};
+	const struct vg_dq_opts bounded = {3, 0, false};
 	struct vg_tls_conn *c;
 	struct frame fr;
 	size_t n = 0;

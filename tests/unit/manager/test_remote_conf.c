@@ -82,14 +82,17 @@ static void expect_error(struct fixture *f, const char *xml, const char *want)
 }
 
 #define REMOTE(body) "<ossec_config><remote>" body "</remote></ossec_config>"
-#define AUTH(body) "<ossec_config><auth>" body "</auth></ossec_config>"
+#define AUTH_BODY(body) "<auth>" body "</auth>"
+#define AUTH(body) "<ossec_config>" AUTH_BODY(body) "</ossec_config>"
 
 static void test_remote_conf__defaults(void **state)
 {
 	struct fixture *f = *state;
 
-	/* no section at all: one listener on 1514, enrollment on 1515 */
+	/* no section at all: no listener (single host); enrollment defaults */
 	load_ok(f, "<ossec_config></ossec_config>");
+	assert_int_equal(f->r.nremotes, 0);
+	load_ok(f, "<ossec_config><remote/></ossec_config>");
 	assert_int_equal(f->r.nremotes, 1);
 	assert_int_equal(f->r.remotes[0].port, 1514);
 	assert_string_equal(f->r.remotes[0].bind, "");
@@ -288,8 +291,9 @@ static void test_remote_conf__cross_section_checks(void **state)
 {
 	struct fixture *f = *state;
 
-	expect_error(f, AUTH("<port>1514</port>"),
-		     "<auth>: <port> 1514 is also the port of the <remote> default");
+	expect_error(f, "<ossec_config><remote/>" AUTH_BODY("<port>1514</port>") "</ossec_config>",
+		     "<auth>: <port> 1514 is also the port of the <remote> block");
+	load_ok(f, AUTH("<port>1514</port>")); /* no <remote>: nothing listens */
 	expect_error(f,
 		     "<ossec_config><remote><port>1600</port><local_ip>10.0.0.1</local_ip>"
 		     "</remote><auth><port>1600</port></auth></ossec_config>",
