@@ -135,6 +135,8 @@ int vg_dq_open(const char *path, const struct vg_dq_opts *opts, struct vg_dq **o
 
 	*out = NULL;
 	dbo.what = "event queue";
+	dbo.page_size = 16384; /* records are ~1 KiB: fewer, larger WAL writes */
+	dbo.cache_kib = 16384;
 	q = vg_xcalloc(1, sizeof(*q));
 	q->opts = opts != NULL ? *opts : (struct vg_dq_opts)VG_DQ_OPTS_INIT;
 	pthread_mutex_init(&q->mu, NULL);
