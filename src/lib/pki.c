@@ -43,6 +43,7 @@
 #include "lib/hostname.h"
 #include "lib/mem.h"
 #include "lib/str.h"
+#include "lib/tls.h"
 
 struct vg_pki_ca {
 	X509 *cert;
@@ -55,31 +56,6 @@ struct vg_pki_ca {
 
 /* Record a failure with OpenSSL's last reason appended, and empty the
  * thread's error queue so it cannot leak into a later TLS call. */
-static int ossl_fail(struct vg_err *err, int code, const char *fmt, ...) VG_PRINTF(3, 4);
-
-static int ossl_fail(struct vg_err *err, int code, const char *fmt, ...)
-{
-	char msg[VG_ERR_MSG_MAX];
-	char reason[128] = "";
-	unsigned long e = ERR_peek_last_error();
-	va_list ap;
-
-	if (e != 0) {
-		const char *r = ERR_reason_error_string(e);
-		if (r != NULL)
-			vg_strlcpy(reason, r, sizeof(reason));
-		else
-			ERR_error_string_n(e, reason, sizeof(reason));
-	}
-	ERR_clear_error();
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (reason[0] != '\0')
-		return vg_err_set(err, code, "%s: %s", msg, reason);
-	return vg_err_set(err, code, "%s", msg);
-}
-
 /* Refuse to prompt on the terminal for the passphrase of an encrypted key. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
@@ -237,7 +213,7 @@ static int cert_to_pem(X509 *x, char **out, struct vg_err *err)
 	BIO *bio = BIO_new(BIO_s_mem());
 	if (bio == NULL || PEM_write_bio_X509(bio, x) != 1) {
 		BIO_free(bio);
-		return ossl_fail(err, VG_EINTERNAL, "cannot encode a certificate");
+		return vg_tls_err(err, VG_EINTERNAL, "cannot encode a certificate");
 	}
 	*out = bio_take_string(bio);
 	BIO_free(bio);
@@ -254,7 +230,7 @@ static int write_key(const char *dir, const char *name, EVP_PKEY *key, bool repl
 	BIO *bio = BIO_new(BIO_s_secmem());
 	if (bio == NULL || PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
 		BIO_free(bio);
-		return ossl_fail(err, VG_EINTERNAL, "cannot encode private key %s/%s", dir, name);
+		return vg_tls_err(err, VG_EINTERNAL, "cannot encode private key %s/%s", dir, name);
 	}
 	long n = BIO_get_mem_data(bio, &p);
 	rc = write_atomic(dir, name, p, n > 0 ? (size_t)n : 0, 0600, replace, err);
@@ -276,7 +252,7 @@ static int load_key(const char *path, EVP_PKEY **out, struct vg_err *err)
 	BIO_free(bio);
 	vg_freezero(data, len + 1);
 	if (*out == NULL)
-		return ossl_fail(err, VG_EPARSE, "cannot parse private key %s", path);
+		return vg_tls_err(err, VG_EPARSE, "cannot parse private key %s", path);
 	return 0;
 }
 
@@ -294,7 +270,7 @@ static int parse_cert(const char *pem, size_t len, const char *what, X509 **out,
 		*out = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (*out == NULL)
-		return ossl_fail(err, VG_EPARSE, "cannot parse %s", what);
+		return vg_tls_err(err, VG_EPARSE, "cannot parse %s", what);
 	return 0;
 }
 
@@ -335,7 +311,7 @@ static int serial_hex(const ASN1_INTEGER *ai, char out[VG_PKI_SERIAL_MAX], struc
 	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
 	int rc = 0;
 	if (hex == NULL)
-		rc = ossl_fail(err, VG_EPARSE, "cannot read a certificate serial");
+		rc = vg_tls_err(err, VG_EPARSE, "cannot read a certificate serial");
 	else if (strlen(hex) >= VG_PKI_SERIAL_MAX)
 		rc = vg_err_set(err, VG_EPERM, "certificate serial is longer than 20 bytes");
 	else
@@ -354,7 +330,7 @@ static int set_random_serial(X509 *x, char serial[VG_PKI_SERIAL_MAX], struct vg_
 	int rc = 0;
 	if (bn == NULL || BN_rand(bn, 128, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) != 1 ||
 	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || X509_set_serialNumber(x, ai) != 1)
-		rc = ossl_fail(err, VG_EINTERNAL, "cannot make a random serial");
+		rc = vg_tls_err(err, VG_EINTERNAL, "cannot make a random serial");
 	else
 		rc = serial_hex(ai, serial, err);
 	ASN1_INTEGER_free(ai);
@@ -430,7 +406,7 @@ static int make_cert(const struct cert_spec *s, X509 **out, char serial[VG_PKI_S
 	x = NULL;
 	goto out;
 fail:
-	rc = ossl_fail(err, VG_EINTERNAL, "cannot make certificate for %s", s->cn);
+	rc = vg_tls_err(err, VG_EINTERNAL, "cannot make certificate for %s", s->cn);
 out:
 	X509_free(x);
 	return rc;
@@ -440,7 +416,7 @@ static int gen_key(EVP_PKEY **out, struct vg_err *err)
 {
 	*out = EVP_EC_gen("P-256");
 	if (*out == NULL)
-		return ossl_fail(err, VG_EINTERNAL, "cannot generate a P-256 key");
+		return vg_tls_err(err, VG_EINTERNAL, "cannot generate a P-256 key");
 	return 0;
 }
 
@@ -474,7 +450,7 @@ static int names_to_gens(const char *const *names, size_t n, GENERAL_NAMES **out
 
 	*out = NULL;
 	if (gens == NULL)
-		return ossl_fail(err, VG_EINTERNAL, "out of memory");
+		return vg_tls_err(err, VG_EINTERNAL, "out of memory");
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		unsigned char ip[16];
 		const char *s = names[i] != NULL ? names[i] : "";
@@ -493,7 +469,7 @@ static int names_to_gens(const char *const *names, size_t n, GENERAL_NAMES **out
 			break;
 		}
 		if (r != 0)
-			rc = ossl_fail(err, VG_EINTERNAL, "cannot encode name %s", s);
+			rc = vg_tls_err(err, VG_EINTERNAL, "cannot encode name %s", s);
 	}
 	if (rc != 0) {
 		GENERAL_NAMES_free(gens);
@@ -555,7 +531,7 @@ static int ca_finish(struct vg_pki_ca *ca, const char *cert_path, struct vg_err 
 		return vg_err_set(err, VG_EPERM, "%s is not a CA certificate", cert_path);
 	ca->store = X509_STORE_new();
 	if (ca->store == NULL || X509_STORE_add_cert(ca->store, ca->cert) != 1)
-		return ossl_fail(err, VG_EINTERNAL, "cannot build a store for %s", cert_path);
+		return vg_tls_err(err, VG_EINTERNAL, "cannot build a store for %s", cert_path);
 	return 0;
 }
 
@@ -626,8 +602,8 @@ int vg_pki_ca_open(const char *dir, const char *hostname, struct vg_pki_ca **out
 	} else {
 		rc = load_cert(cert_path, &ca->cert, err);
 		if (rc == 0 && X509_check_private_key(ca->cert, ca->key) != 1)
-			rc = ossl_fail(err, VG_EPERM, "CA key %s does not match certificate %s",
-				       key_path, cert_path);
+			rc = vg_tls_err(err, VG_EPERM, "CA key %s does not match certificate %s",
+					key_path, cert_path);
 	}
 	if (rc == 0)
 		rc = ca_finish(ca, cert_path, err);
@@ -702,9 +678,9 @@ static int server_check(const struct vg_pki_ca *ca, const char *dir, const char 
 	if (rc != 0)
 		goto out;
 	if (X509_check_private_key(cert, key) != 1) {
-		rc = ossl_fail(why, VG_EPERM, "%s does not match %s", key_path, cert_path);
+		rc = vg_tls_err(why, VG_EPERM, "%s does not match %s", key_path, cert_path);
 	} else if (X509_verify(cert, X509_get0_pubkey(ca->cert)) != 1) {
-		rc = ossl_fail(why, VG_EPERM, "%s is not signed by the CA", cert_path);
+		rc = vg_tls_err(why, VG_EPERM, "%s is not signed by the CA", cert_path);
 	} else if (X509_cmp_time(X509_get0_notAfter(cert), &limit) <= 0) {
 		rc = vg_err_set(why, VG_EPERM, "%s expires within %d days", cert_path,
 				VG_PKI_RENEW_DAYS);
@@ -828,15 +804,15 @@ static int check_key_strength(EVP_PKEY *pub, struct vg_err *err)
 		if (EVP_PKEY_get_group_name(pub, group, sizeof(group), &glen) != 1 ||
 		    (strcmp(group, "prime256v1") != 0 && strcmp(group, "secp384r1") != 0 &&
 		     strcmp(group, "secp521r1") != 0))
-			return ossl_fail(err, VG_EPERM,
-					 "EC key on curve '%s' refused (P-256, P-384, P-521 "
-					 "accepted)",
-					 group[0] != '\0' ? group : "explicit parameters");
+			return vg_tls_err(err, VG_EPERM,
+					  "EC key on curve '%s' refused (P-256, P-384, P-521 "
+					  "accepted)",
+					  group[0] != '\0' ? group : "explicit parameters");
 		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL);
 		int ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
 		EVP_PKEY_CTX_free(ctx);
 		if (!ok)
-			return ossl_fail(err, VG_EPERM, "EC public key is not a valid point");
+			return vg_tls_err(err, VG_EPERM, "EC public key is not a valid point");
 		return 0;
 	}
 	case EVP_PKEY_ED25519:
@@ -869,15 +845,15 @@ static int parse_csr(const char *pem, size_t len, X509_REQ **out, struct vg_err 
 		req = PEM_read_bio_X509_REQ(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (req == NULL)
-		return ossl_fail(err, VG_EPARSE, "cannot parse the certificate request");
+		return vg_tls_err(err, VG_EPARSE, "cannot parse the certificate request");
 	EVP_PKEY *pub = X509_REQ_get0_pubkey(req);
 	if (pub == NULL)
-		rc = ossl_fail(err, VG_EPARSE, "the certificate request has no usable public key");
+		rc = vg_tls_err(err, VG_EPARSE, "the certificate request has no usable public key");
 	if (rc == 0)
 		rc = check_key_strength(pub, err);
 	if (rc == 0 && X509_REQ_verify(req, pub) != 1)
-		rc = ossl_fail(err, VG_EPERM,
-			       "the certificate request's self-signature does not verify");
+		rc = vg_tls_err(err, VG_EPERM,
+				"the certificate request's self-signature does not verify");
 	if (rc != 0) {
 		X509_REQ_free(req);
 		return rc;
@@ -965,7 +941,7 @@ int vg_pki_verify_peer(const struct vg_pki_ca *ca, X509 *cert, enum vg_pki_role 
 	}
 	ctx = X509_STORE_CTX_new();
 	if (ctx == NULL || X509_STORE_CTX_init(ctx, ca->store, cert, NULL) != 1) {
-		rc = ossl_fail(err, VG_EINTERNAL, "cannot set up certificate verification");
+		rc = vg_tls_err(err, VG_EINTERNAL, "cannot set up certificate verification");
 		goto out;
 	}
 	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
@@ -1030,7 +1006,7 @@ static int make_csr(EVP_PKEY *key, const char *cn, char **out, struct vg_err *er
 				       (const unsigned char *)cn, -1, -1, 0) != 1 ||
 	    X509_REQ_set_pubkey(req, key) != 1 || X509_REQ_sign(req, key, EVP_sha256()) <= 0 ||
 	    PEM_write_bio_X509_REQ(bio, req) != 1)
-		rc = ossl_fail(err, VG_EINTERNAL, "cannot make a certificate request");
+		rc = vg_tls_err(err, VG_EINTERNAL, "cannot make a certificate request");
 	else
 		*out = bio_take_string(bio);
 	BIO_free(bio);
@@ -1099,8 +1075,8 @@ int vg_pki_agent_store(const char *dir, const char *cert_pem, size_t cert_len, c
 	if (rc == 0)
 		rc = load_key(new_path, &key, err);
 	if (rc == 0 && X509_check_private_key(cert, key) != 1)
-		rc = ossl_fail(err, VG_EPERM, "the agent certificate is not for the key in %s",
-			       new_path);
+		rc = vg_tls_err(err, VG_EPERM, "the agent certificate is not for the key in %s",
+				new_path);
 	if (rc == 0)
 		rc = write_atomic(dir, VG_PKI_AGENT_CA, ca_pem, ca_len, 0644, true, err);
 	if (rc == 0 && rename(new_path, key_path) != 0)
