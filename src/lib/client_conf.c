@@ -169,20 +169,6 @@ static int cl_proto(const struct vg_conf_node *n, const char *what, struct vg_er
 			     cl_esc(esc, sizeof(esc), text));
 }
 
-static int cl_uint(const struct vg_conf_node *n, const char *what, const struct cl_elem *e,
-		   unsigned *field, struct vg_err *err)
-{
-	char esc[64];
-	uint64_t v;
-	const char *text = vg_conf_node_text(n);
-
-	if (vg_parse_u64(text, e->max, &v) != 0 || v < e->min)
-		return vg_conf_error(n, err, "%s: expected a number from %u to %u, got \"%s\"",
-				     what, e->min, e->max, cl_esc(esc, sizeof(esc), text));
-	*field = (unsigned)v;
-	return 0;
-}
-
 static int cl_u64(const struct vg_conf_node *n, const char *what, const struct cl_elem *e,
 		  uint64_t *field, struct vg_err *err)
 {
@@ -195,6 +181,17 @@ static int cl_u64(const struct vg_conf_node *n, const char *what, const struct c
 				     what, e->min, e->max, cl_esc(esc, sizeof(esc), text));
 	*field = v;
 	return 0;
+}
+
+static int cl_uint(const struct vg_conf_node *n, const char *what, const struct cl_elem *e,
+		   unsigned *field, struct vg_err *err)
+{
+	uint64_t v;
+	int rc = cl_u64(n, what, e, &v, err); /* e->max fits an unsigned */
+
+	if (rc == 0)
+		*field = (unsigned)v;
+	return rc;
 }
 
 /* Plain bytes, or a K/KB, M/MB, G/GB, T/TB suffix (1024-based). */

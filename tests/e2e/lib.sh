@@ -222,3 +222,37 @@ wait_count() {
 	done
 	fail "$got of $2 alerts matching '$3' within $1s"
 }
+
+# outage_start NAME: a manager and one agent NAME watching $T/w over loopback,
+# the first file's alert seen (the channel works), then the manager stopped.
+# Sets P, E (ports) and DOWN (when the manager stopped, in $SECONDS).
+outage_start() {
+	P=$(free_port)
+	E=$(free_port)
+	mkdir -p "$T/w"
+	manager_net_config "$T/manager.conf" "$P" "$E"
+	start_manager "$T/manager.conf"
+	wait_log 10 "listening"
+	agent_net_config "$T/a.conf" "$T/w" "$P" "$E" "$1"
+	start_agent_home "$T/a" "$T/a.conf"
+	wait_file_log 20 "$T/a/logs/vigie.log" "scan finished"
+	echo first >"$T/w/first"
+	wait_alert 20 ".syscheck.path == \"$T/w/first\""
+	stop_manager
+	DOWN=$SECONDS
+}
+
+# outage_end N OUTAGE_S: wait until the manager was down OUTAGE_S, start it,
+# and check that each of the N files f1..fN and "first" has exactly one 554.
+outage_end() {
+	while [ $((SECONDS - DOWN)) -lt "$2" ]; do sleep 1; done
+	start_manager "$T/manager.conf"
+	wait_count 180 "$(($1 + 1))" '.rule.id == "554"'
+	sleep 2 # a duplicate would land now
+	jq -e . "$ALERTS" >/dev/null || fail "alerts.json is not valid JSON lines"
+	local got uniq
+	got=$(count_alerts '.rule.id == "554"')
+	uniq=$(jq -r 'select(.rule.id == "554") | .syscheck.path' "$ALERTS" | sort -u | wc -l)
+	[ "$uniq" -eq $(($1 + 1)) ] || fail "$uniq of $(($1 + 1)) files have an alert"
+	[ "$got" -eq $(($1 + 1)) ] || fail "$got alerts for $(($1 + 1)) files: duplicates"
+}
