@@ -1053,6 +1053,64 @@ int store_count(struct store_reader *r, const struct store_filter *f, uint64_t *
 	return rc;
 }
 
+static int store_last_row(struct store_reader *r, int64_t *last_row, struct vg_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(r->db, "SELECT coalesce(max(rowno), 0) FROM alert", -1, &st,
+				    NULL);
+
+	if (rc != SQLITE_OK)
+		rc = vg_db_fail(r->db, rc, "preparing a query", err);
+	else
+		rc = vg_db_step(st, "reading the last alert row", err);
+	if (rc == 1) {
+		*last_row = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_follow(struct store_reader *r, int64_t after_row, size_t limit, store_follow_fn fn,
+		 void *ctx, int64_t *last_row, struct vg_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_cursor pos;
+	char idbuf[STORE_ID_MAX];
+	int64_t last = 0;
+	int rc;
+
+	pthread_mutex_lock(&r->mu);
+	rc = store_last_row(r, &last, err);
+	if (rc == 0) {
+		rc = sqlite3_prepare_v2(r->db,
+					"SELECT " STORE_COLS
+					" FROM alert WHERE rowno > ?1 ORDER BY rowno LIMIT ?2",
+					-1, &st, NULL);
+		if (rc != SQLITE_OK)
+			rc = vg_db_fail(r->db, rc, "preparing a query", err);
+	}
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, after_row);
+		sqlite3_bind_int64(st, 2, (int64_t)VG_MIN(limit, (size_t)INT64_MAX));
+	}
+	while (rc == 0) {
+		struct store_alert a;
+		rc = vg_db_step(st, "following alerts", err);
+		if (rc != 1)
+			break;
+		rc = 0;
+		store_row(st, &a, &pos, idbuf);
+		if (fn(ctx, pos.row, &a) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	if (last_row != NULL)
+		*last_row = last;
+	return rc;
+}
+
 int store_get(struct store_reader *r, const char *id, char **json, struct vg_err *err)
 {
 	sqlite3_stmt *st = NULL;

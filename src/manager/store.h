@@ -169,6 +169,18 @@ int store_query(struct store_reader *r, const struct store_filter *f, store_row_
 int store_count(struct store_reader *r, const struct store_filter *f, uint64_t *count,
 		struct vg_err *err) VG_MUST_CHECK;
 
+/*
+ * Following the store in the order alerts were added (the integrator's
+ * durable position): rows with a row number above after_row, oldest first,
+ * at most limit, into fn with their row number. Row numbers only grow while
+ * the store holds alerts; retention that empties the store restarts them
+ * from 1, so *last_row (may be NULL) gives the highest row number stored (0
+ * when empty): a follower whose position is above it should start over.
+ */
+typedef int (*store_follow_fn)(void *ctx, int64_t row, const struct store_alert *a);
+int store_follow(struct store_reader *r, int64_t after_row, size_t limit, store_follow_fn fn,
+		 void *ctx, int64_t *last_row, struct vg_err *err) VG_MUST_CHECK;
+
 /* The JSON line of alert id (caller's, vg_free); VG_ENOTFOUND when absent. */
 int store_get(struct store_reader *r, const char *id, char **json,
 	      struct vg_err *err) VG_MUST_CHECK;

@@ -559,3 +559,66 @@ out:
 	json_decref(root);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ cache */
+
+int vt_answer_cache_text(const struct vt_answer *a, struct vg_buf *out, struct vg_err *err)
+{
+	json_t *o;
+	int rc;
+
+	if (a->outcome != VT_FOUND && a->outcome != VT_NOT_FOUND)
+		return vg_err_set(err, VG_EPARSE, "vt: only a verdict is cached, not %s",
+				  vt_outcome_name(a->outcome));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "outcome",
+		      a->outcome == VT_FOUND ? "found" : "not_found", "sha256", a->sha256, "sha1",
+		      a->sha1, "md5", a->md5, "malicious", (json_int_t)a->malicious, "suspicious",
+		      (json_int_t)a->suspicious, "undetected", (json_int_t)a->undetected, "harmless",
+		      (json_int_t)a->harmless, "last_analysis_date", (json_int_t)a->last_analysis_date,
+		      "first_submission_date", (json_int_t)a->first_submission_date, "threat_label",
+		      a->threat_label, "meaningful_name", a->meaningful_name);
+	if (o == NULL)
+		return vg_err_set(err, VG_EINTERNAL, "vt: cannot encode a verdict for the cache");
+	rc = vg_json_dump(out, o, err);
+	json_decref(o);
+	return rc;
+}
+
+/* The fields of a found verdict; the same checks as a VirusTotal answer. */
+static bool cache_found(const json_t *o, struct vt_answer *out)
+{
+	return get_hash(o, "sha1", 40, out->sha1) && get_hash(o, "md5", 32, out->md5) &&
+	       get_count(o, "malicious", &out->malicious) &&
+	       get_count(o, "suspicious", &out->suspicious) &&
+	       get_count(o, "undetected", &out->undetected) &&
+	       get_count(o, "harmless", &out->harmless) &&
+	       get_date(o, "last_analysis_date", true, &out->last_analysis_date) &&
+	       get_date(o, "first_submission_date", false, &out->first_submission_date) &&
+	       get_text(o, "threat_label", out->threat_label, sizeof(out->threat_label)) &&
+	       get_text(o, "meaningful_name", out->meaningful_name, sizeof(out->meaningful_name));
+}
+
+int vt_answer_from_cache(const char *text, struct vt_answer *out, struct vg_err *err)
+{
+	json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	const char *outcome = json_string_value(json_object_get(o, "outcome"));
+	bool ok;
+
+	memset(out, 0, sizeof(*out));
+	ok = outcome != NULL && get_hash(o, "sha256", 64, out->sha256);
+	if (ok && strcmp(outcome, "found") == 0) {
+		out->outcome = VT_FOUND;
+		out->http_status = 200;
+		ok = cache_found(o, out);
+		out->total = out->malicious + out->suspicious + out->undetected + out->harmless;
+	} else if (ok && strcmp(outcome, "not_found") == 0) {
+		out->outcome = VT_NOT_FOUND;
+		out->http_status = 404;
+	} else {
+		ok = false;
+	}
+	json_decref(o);
+	if (!ok)
+		return vg_err_set(err, VG_EPARSE, "vt: a cached verdict is not readable");
+	return 0;
+}

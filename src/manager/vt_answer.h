@@ -142,4 +142,16 @@ struct vt_extra {
 int vt_answer_event(const struct vt_answer *a, const struct vt_source *src,
 		    const struct vt_extra *x, struct vg_buf *out, struct vg_err *err) VG_MUST_CHECK;
 
+/*
+ * The verdict cache's text for a (VT_FOUND or VT_NOT_FOUND; anything else
+ * is VG_EPARSE): a compact JSON object of the verdict's fields, so a cache
+ * hit rebuilds the same event as the lookup did. Appended to out.
+ */
+int vt_answer_cache_text(const struct vt_answer *a, struct vg_buf *out,
+			 struct vg_err *err) VG_MUST_CHECK;
+
+/* Back from vt_answer_cache_text's text into *out; VG_EPARSE for anything else. */
+int vt_answer_from_cache(const char *text, struct vt_answer *out,
+			 struct vg_err *err) VG_MUST_CHECK;
+
 #endif

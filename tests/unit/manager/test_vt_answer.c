@@ -711,6 +711,42 @@ static void test_vt_answer__events_fire_the_shipped_rules(void **state)
 	vg_free(line);
 }
 
+static void test_vt_answer__cache_text_round_trips_a_verdict(void **state)
+{
+	struct vt_answer a = eicar(), b, nf;
+	struct vg_buf t1, t2;
+
+	vg_buf_init(&t1, 4096);
+	vg_buf_init(&t2, 4096);
+	assert_int_equal(vt_answer_cache_text(&a, &t1, NULL), 0);
+	assert_int_equal(vt_answer_from_cache(vg_buf_cstr(&t1), &b, NULL), 0);
+	assert_int_equal(b.outcome, VT_FOUND);
+	assert_string_equal(b.sha256, a.sha256);
+	assert_string_equal(b.md5, a.md5);
+	assert_int_equal(b.malicious, a.malicious);
+	assert_int_equal(b.total, a.total);
+	assert_int_equal(b.last_analysis_date, a.last_analysis_date);
+	assert_string_equal(b.threat_label, a.threat_label);
+	/* the events built from both are the same text */
+	assert_int_equal(vt_answer_event(&a, NULL, NULL, &t1, NULL), 0);
+	assert_int_equal(vt_answer_event(&b, NULL, NULL, &t2, NULL), 0);
+	assert_string_equal(strstr(vg_buf_cstr(&t1), "{\"virustotal\""), vg_buf_cstr(&t2));
+	/* not found keeps only the hash; errors are not cached */
+	vt_answer_fail(&nf, VT_NOT_FOUND, 404, NULL);
+	memcpy(nf.sha256, a.sha256, sizeof(nf.sha256));
+	vg_buf_reset(&t1);
+	assert_int_equal(vt_answer_cache_text(&nf, &t1, NULL), 0);
+	assert_int_equal(vt_answer_from_cache(vg_buf_cstr(&t1), &b, NULL), 0);
+	assert_int_equal(b.outcome, VT_NOT_FOUND);
+	assert_string_equal(b.sha256, a.sha256);
+	vt_answer_fail(&nf, VT_SERVER, 503, NULL);
+	assert_int_equal(vt_answer_cache_text(&nf, &t1, NULL), VG_EPARSE);
+	assert_int_equal(vt_answer_from_cache("{\"outcome\":\"found\"}", &b, NULL), VG_EPARSE);
+	assert_int_equal(vt_answer_from_cache("not json", &b, NULL), VG_EPARSE);
+	vg_buf_free(&t1);
+	vg_buf_free(&t2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -736,6 +772,7 @@ int main(void)
 	    cmocka_unit_test(test_vt_answer__event_without_source_or_extra_keeps_the_shape),
 	    cmocka_unit_test(test_vt_answer__event_over_the_buffer_cap_fails_cleanly),
 	    cmocka_unit_test(test_vt_answer__event_strings_from_the_answer_are_escaped),
+	    cmocka_unit_test(test_vt_answer__cache_text_round_trips_a_verdict),
 	    cmocka_unit_test_setup_teardown(test_vt_answer__events_fire_the_shipped_rules,
 					    rules_setup, rules_teardown),
 	};
