@@ -14,20 +14,22 @@ void mgr_config_init(struct mgr_config *cfg)
 	cfg->settings = defaults;
 	mgr_remote_conf_init(&cfg->remote);
 	mgr_auth_conf_init(&cfg->auth);
+	mgr_integration_conf_init(&cfg->integrations);
 }
 
 int mgr_config_load(const char *path, struct mgr_config *cfg, struct vg_err *err)
 {
-	struct vg_conf_section sections[6] = {
+	struct vg_conf_section sections[7] = {
 	    {"syscheck", fim_config_parse, &cfg->syscheck},
 	    {"ruleset", ruleset_conf_parse, &cfg->ruleset},
 	    {"remote", mgr_remote_conf_parse, &cfg->remote},
 	    {"auth", mgr_auth_conf_parse, &cfg->auth},
+	    {"integration", mgr_integration_conf_parse, &cfg->integrations},
 	};
 	int rc;
 
 	mgr_config_init(cfg);
-	an_settings_sections(&cfg->settings, &sections[4]);
+	an_settings_sections(&cfg->settings, &sections[5]);
 	rc = vg_conf_load(path, sections, sizeof(sections) / sizeof(sections[0]), err);
 	if (rc == 0)
 		rc = mgr_remote_conf_finish(&cfg->remote, &cfg->auth, err);
@@ -42,4 +44,5 @@ void mgr_config_free(struct mgr_config *cfg)
 	ruleset_conf_free(&cfg->ruleset);
 	mgr_remote_conf_free(&cfg->remote);
 	mgr_auth_conf_free(&cfg->auth);
+	mgr_integration_conf_free(&cfg->integrations);
 }

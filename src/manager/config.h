@@ -4,7 +4,8 @@
  * One loader for the daemon and for `vigie logtest`, so both see the same
  * rules and settings: <syscheck> (the manager monitors itself as agent
  * 000), <ruleset>, <global>, <alerts>, <remote> and <auth> (the
- * listeners; without a <remote>, one on 1514). Wazuh sections Vigie does not
+ * listeners; without a <remote>, one on 1514), <integration> (virustotal
+ * and custom-* scripts). Wazuh sections Vigie does not
  * implement are warned about once by lib/conf; errors name FILE:LINE.
  */
 #ifndef MGR_CONFIG_H
@@ -12,6 +13,7 @@
 
 #include "fim/config.h"
 #include "lib/err.h"
+#include "manager/integration_conf.h"
 #include "manager/remote_conf.h"
 #include "manager/ruleset_conf.h"
 #include "manager/settings.h"
@@ -22,6 +24,7 @@ struct mgr_config {
 	struct an_settings settings;
 	struct mgr_remote_conf remote; /* at least one listener after a load */
 	struct mgr_auth_conf auth;
+	struct mgr_integration_conf integrations; /* <integration> blocks, file order */
 };
 
 /* Wazuh's defaults: what a file without any of these sections gives. */
