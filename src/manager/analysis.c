@@ -225,9 +225,12 @@ static const char *parse_location(struct an_pipeline *p, const struct vg_dq_rec 
 	    !copy_part(p->src_ip, AN_SRC_IP_MAX, name_end + 2, (size_t)(arrow - name_end - 2)) ||
 	    !copy_part(p->location, MGR_EVQUEUE_MAX_LOCATION, arrow + 2, (size_t)(end - arrow - 2)))
 		return "malformed agent location";
-	if (strcmp(p->src_id, rec->source) != 0)
+	/* '@' sources are the manager's own producers (the integrator): they
+	 * speak for the agent whose alert they answer */
+	if (strcmp(p->src_id, rec->source) != 0 && rec->source[0] != '@')
 		return "agent location names another agent than the record's source";
-	*src = (struct an_source){p->src_id, p->src_name, p->src_ip, p->location};
+	*src = (struct an_source){p->src_id, p->src_name,
+				  strcmp(p->src_ip, "any") == 0 ? NULL : p->src_ip, p->location};
 	return NULL;
 }
 

@@ -39,11 +39,13 @@
 #include "manager/analysis.h"
 #include "manager/config.h"
 #include "manager/evqueue.h"
+#include "manager/integrator.h"
 #include "manager/paths.h"
 #include "manager/registry.h"
 #include "manager/remote.h"
 #include "manager/rules.h"
 #include "manager/ruleset_load.h"
+#include "manager/vt_client.h"
 
 #define MGR_DEFAULT_HOME "/var/vigie"
 #define MGR_IDLE_WAIT_MS 500 /* pipeline wait between looks at the flags */
@@ -63,6 +65,7 @@ struct manager {
 	struct vg_pki_ca *ca;  /* etc/ca.key + ca.pem: signs agents' certificates */
 	struct remote *remote; /* the agents' listeners (1514) and enrollment (1515) */
 	struct an_pipeline *pipeline;
+	struct integrator *integrator; /* <integration> blocks: VirusTotal, custom-* */
 	atomic_bool quit;
 	atomic_bool reload;
 	/* agent 000 */
@@ -200,6 +203,31 @@ static int pipeline_open(struct manager *m, struct vg_err *err)
 	return an_pipeline_open(&po, &m->pipeline, err);
 }
 
+/* The integrations, when configured: after the pipeline (they read its store). */
+static int integrator_start_all(struct manager *m, struct vg_err *err)
+{
+	const struct integrator_opts io = {
+	    .home = m->opts.home,
+	    .conf = &m->cfg.integrations,
+	    .queue = m->queue,
+	    .manager_name = m->hostname,
+	};
+	int rc;
+
+	if (m->cfg.integrations.n == 0)
+		return 0;
+	rc = integrator_open(&io, &m->integrator, err);
+	if (rc == 0)
+		rc = integrator_start(m->integrator, err);
+	return rc;
+}
+
+static void integrator_stop_all(struct manager *m)
+{
+	integrator_close(m->integrator);
+	m->integrator = NULL;
+}
+
 /* SIGHUP: new configuration and rules, or the current ones if they fail. */
 static void reload(struct manager *m)
 {
@@ -210,18 +238,21 @@ static void reload(struct manager *m)
 	if (vg_log_reopen(&err) != 0)
 		vg_log_warn("%s", err.msg);
 	vg_err_clear(&err);
+	integrator_reopen_log(m->integrator);
 	if (load_all(m, &cfg, &rules, &err) != 0) {
 		vg_log_error("configuration not reloaded, keeping the current one: %s", err.msg);
 		return;
 	}
 	fim_stop(m);
+	integrator_stop_all(m); /* it borrows the configuration being replaced */
 	an_pipeline_close(m->pipeline);
 	m->pipeline = NULL;
 	mgr_config_free(&m->cfg);
 	rules_set_free(m->rules);
 	m->cfg = cfg;
 	m->rules = rules;
-	if (pipeline_open(m, &err) != 0 || fim_start(m, &err) != 0) {
+	if (pipeline_open(m, &err) != 0 || fim_start(m, &err) != 0 ||
+	    integrator_start_all(m, &err) != 0) {
 		vg_log_error("cannot restart after reload: %s", err.msg);
 		atomic_store(&m->quit, true);
 		return;
@@ -249,7 +280,11 @@ static int run(struct manager *m)
 		if (m->pipeline == NULL)
 			break;
 		vg_err_clear(&err);
-		if (an_pipeline_run(m->pipeline, MGR_IDLE_WAIT_MS, NULL, &err) != 0) {
+		size_t done = 0;
+		int rc = an_pipeline_run(m->pipeline, MGR_IDLE_WAIT_MS, &done, &err);
+		if (done > 0) /* new alerts may wait for an integration */
+			integrator_wake(m->integrator);
+		if (rc != 0) {
 			if (!failing) /* once per episode, not once a second */
 				vg_log_error("analysis paused, retrying every %ds: %s",
 					     MGR_RETRY_WAIT_S, err.msg);
@@ -409,6 +444,7 @@ static int start(struct manager *m, struct vg_err *err)
 
 static void cleanup(struct manager *m)
 {
+	integrator_stop_all(m);
 	remote_close(m->remote); /* stopped already; closes the registry */
 	an_pipeline_close(m->pipeline);
 	reg_close(m->registry);
@@ -419,6 +455,7 @@ static void cleanup(struct manager *m)
 	vg_free(m->config_path);
 	vg_free(m->hostname);
 	vg_free(m->ruleset_root);
+	vt_client_global_cleanup();
 	vg_log_close();
 }
 
@@ -436,6 +473,10 @@ int main(int argc, char **argv)
 	if (status != 0)
 		return status;
 	vg_log_init("vigie-manager", m.opts.debug ? VG_LOG_DEBUG : VG_LOG_INFO);
+	if (vt_client_global_init(&err) != 0) { /* libcurl, before any thread */
+		fprintf(stderr, "vigie-manager: ERROR: %s\n", err.msg);
+		return 1;
+	}
 	m.config_path = m.opts.config != NULL ? vg_xstrdup(m.opts.config)
 					      : vg_xasprintf("%s/etc/ossec.conf", m.opts.home);
 	m.hostname = vg_hostname();
@@ -455,7 +496,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	vg_daemon_signals(&m.signals);
-	if (start(&m, &err) != 0 || fim_start(&m, &err) != 0) {
+	if (start(&m, &err) != 0 || fim_start(&m, &err) != 0 ||
+	    integrator_start_all(&m, &err) != 0) {
 		fprintf(stderr, "vigie-manager: ERROR: %s\n", err.msg);
 		vg_log_error("%s", err.msg);
 		fim_stop(&m);

@@ -1056,8 +1056,8 @@ int store_count(struct store_reader *r, const struct store_filter *f, uint64_t *
 static int store_last_row(struct store_reader *r, int64_t *last_row, struct vg_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(r->db, "SELECT coalesce(max(rowno), 0) FROM alert", -1, &st,
-				    NULL);
+	int rc =
+	    sqlite3_prepare_v2(r->db, "SELECT coalesce(max(rowno), 0) FROM alert", -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
 		rc = vg_db_fail(r->db, rc, "preparing a query", err);

@@ -573,10 +573,11 @@ int vt_answer_cache_text(const struct vt_answer *a, struct vg_buf *out, struct v
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "outcome",
 		      a->outcome == VT_FOUND ? "found" : "not_found", "sha256", a->sha256, "sha1",
 		      a->sha1, "md5", a->md5, "malicious", (json_int_t)a->malicious, "suspicious",
-		      (json_int_t)a->suspicious, "undetected", (json_int_t)a->undetected, "harmless",
-		      (json_int_t)a->harmless, "last_analysis_date", (json_int_t)a->last_analysis_date,
-		      "first_submission_date", (json_int_t)a->first_submission_date, "threat_label",
-		      a->threat_label, "meaningful_name", a->meaningful_name);
+		      (json_int_t)a->suspicious, "undetected", (json_int_t)a->undetected,
+		      "harmless", (json_int_t)a->harmless, "last_analysis_date",
+		      (json_int_t)a->last_analysis_date, "first_submission_date",
+		      (json_int_t)a->first_submission_date, "threat_label", a->threat_label,
+		      "meaningful_name", a->meaningful_name);
 	if (o == NULL)
 		return vg_err_set(err, VG_EINTERNAL, "vt: cannot encode a verdict for the cache");
 	rc = vg_json_dump(out, o, err);

@@ -256,3 +256,36 @@ outage_end() {
 	[ "$uniq" -eq $(($1 + 1)) ] || fail "$uniq of $(($1 + 1)) files have an alert"
 	[ "$got" -eq $(($1 + 1)) ] || fail "$got alerts for $(($1 + 1)) files: duplicates"
 }
+
+# ---- the VirusTotal emulator (docs/vt-emulator.md) ----------------------------
+
+# start_vt_emulator [emulator args...]: on a free port; VT_URL is its API base
+# for hook_url, VT_CTL its control base, VT_LOG its request log
+start_vt_emulator() {
+	local i
+	"$VG_SOURCE_DIR/tests/tools/vt-emulator" --port 0 --port-file "$T/vt.port" \
+		--log "$T/vt.log" "$@" >>"$T/vt.out" 2>&1 &
+	VG_PIDS+=($!)
+	VT_PID=$!
+	for i in $(seq 1 100); do
+		[ -s "$T/vt.port" ] && break
+		sleep 0.05
+	done
+	[ -s "$T/vt.port" ] || fail "the VirusTotal emulator did not start: $(cat "$T/vt.out")"
+	VT_CTL=http://127.0.0.1:$(cat "$T/vt.port")
+	VT_URL=$VT_CTL/api/v3
+	VT_LOG=$T/vt.log
+}
+
+# vt_integration KEY [OPTIONS_JSON]: the seed's <integration> block, pointed
+# at the emulator
+vt_integration() {
+	echo "<integration><name>virustotal</name><api_key>$1</api_key>" \
+		"<hook_url>$VT_URL</hook_url><group>syscheck</group>" \
+		"<alert_format>json</alert_format>${2:+<options>$2</options>}</integration>"
+}
+
+# write_eicar FILE: the seed's 69-byte EICAR test file (EICAR and a newline)
+write_eicar() {
+	printf '%s\n' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$1"
+}
