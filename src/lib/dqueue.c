@@ -78,7 +78,9 @@ struct vg_dq {
 	struct vg_dq_opts opts;
 	struct vg_dq_stats stats;
 	uint64_t wakes; /* vg_dq_wake calls, so waiters notice one */
-	sqlite3 *rd;    /* the consumer's connection */
+	void (*on_append)(void *ctx); /* set before producers start (vg_dq_on_append) */
+	void *on_append_ctx;
+	sqlite3 *rd; /* the consumer's connection */
 	sqlite3_stmt *st_read;
 };
 
@@ -294,6 +296,19 @@ static int dq_append_locked(struct vg_dq *q, const struct vg_dq_rec *recs, size_
 	return 0;
 }
 
+/* Tell the consumer's other waits (vg_dq_on_append), outside the lock. */
+static void dq_appended(struct vg_dq *q, size_t added)
+{
+	if (added > 0 && q->on_append != NULL)
+		q->on_append(q->on_append_ctx);
+}
+
+void vg_dq_on_append(struct vg_dq *q, void (*fn)(void *ctx), void *ctx)
+{
+	q->on_append = fn;
+	q->on_append_ctx = ctx;
+}
+
 int vg_dq_append(struct vg_dq *q, const char *source, uint64_t source_seq, const void *data,
 		 size_t len, bool *duplicate, uint64_t *seq, struct vg_err *err)
 {
@@ -309,6 +324,7 @@ int vg_dq_append(struct vg_dq *q, const char *source, uint64_t source_seq, const
 	pthread_mutex_lock(&q->mu);
 	rc = dq_append_locked(q, &r, 1, &added, &first, err);
 	pthread_mutex_unlock(&q->mu);
+	dq_appended(q, added);
 	if (rc == 0 && duplicate != NULL)
 		*duplicate = added == 0;
 	if (rc == 0 && seq != NULL)
@@ -329,6 +345,7 @@ int vg_dq_append_batch(struct vg_dq *q, const struct vg_dq_rec *recs, size_t n, 
 	pthread_mutex_lock(&q->mu);
 	rc = dq_append_locked(q, recs, n, &n_new, NULL, err);
 	pthread_mutex_unlock(&q->mu);
+	dq_appended(q, n_new);
 	if (rc == 0 && added != NULL)
 		*added = n_new;
 	return rc;

@@ -147,6 +147,14 @@ bool vg_dq_wait(struct vg_dq *q, uint64_t after_seq, int timeout_ms);
  */
 bool vg_dq_wait_room(struct vg_dq *q, uint64_t n, uint64_t bytes, int timeout_ms);
 
+/*
+ * Call fn(ctx) after each append that added records, on the appending
+ * thread, outside the queue's lock: for a consumer that waits on something
+ * else too (the manager's analysis waits on its agents' FIFO). Set it
+ * before any producer starts; fn NULL removes it.
+ */
+void vg_dq_on_append(struct vg_dq *q, void (*fn)(void *ctx), void *ctx);
+
 /* Wake every waiter once (shutdown: they return and check their flags). */
 void vg_dq_wake(struct vg_dq *q);
 

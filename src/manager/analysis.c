@@ -10,6 +10,13 @@
  * commits exactly what precedes it, once the writer has drained it to disk.
  * Record k stays decoded and evaluated (retry_seq), so the retry writes the
  * same alert and its rule counts it once, however long the disk was full.
+ *
+ * A batch reads the queue first (half the batch when agents' records
+ * wait, so neither input starves the other), then the agents' FIFO. Both
+ * kinds go through process() as a vg_dq_rec: an agent's record has the
+ * FIFO's seq (unique, clock-based), its agent as source and its event id
+ * as source_seq. The commit writes the FIFO's marks of the records read,
+ * then releases them; a rollback rewinds the FIFO.
  */
 #include "manager/analysis.h"
 
@@ -36,6 +43,7 @@
 
 struct an_pipeline {
 	struct vg_dq *queue;
+	struct mgr_ingest *ingest; /* may be NULL */
 	struct an_settings settings;
 	char *manager_name;
 	const struct rules_set *rules;
@@ -55,7 +63,8 @@ struct an_pipeline {
 	void *clock_ctx;
 	/* the open batch */
 	struct an_alerts_pos batch_start; /* the alert files before it */
-	uint64_t batch_last;              /* seq of the last record done */
+	uint64_t batch_last;              /* seq of the last queue record done */
+	size_t batch_in;                  /* FIFO records done in the open batch */
 	struct an_alerts_pos batch_pos;   /* the alert files after it */
 	int batch_rc;                     /* first failure, stops the batch */
 	bool batch_open;                  /* done, not committed: its alerts could not be drained */
@@ -112,6 +121,12 @@ static int anchor(struct an_pipeline *p, struct vg_err *err)
 	return rc;
 }
 
+/* A committed agent mark: its records at or below it are done. */
+static void seed_mark(void *ctx, const char *source, uint64_t last_seq)
+{
+	mgr_ingest_seed(ctx, source, last_seq);
+}
+
 /* Cut the alert files back to the store's checkpoint; set the cursor. */
 static int recover(struct an_pipeline *p, struct vg_err *err)
 {
@@ -125,6 +140,10 @@ static int recover(struct an_pipeline *p, struct vg_err *err)
 		rc = an_alerts_file_truncate_to(p->alerts, &pos, err);
 	if (rc == 0 && p->stats.cursor > 0)
 		vg_log_info("analysis resumes after queue record %" PRIu64, p->stats.cursor);
+	if (rc == 0 && p->ingest != NULL) {
+		mgr_ingest_rewind(p->ingest); /* a previous pipeline's uncommitted reads */
+		rc = store_marks(p->store, seed_mark, p->ingest, err);
+	}
 	vg_free(text);
 	return rc;
 }
@@ -177,8 +196,12 @@ static int emit(struct an_pipeline *p, const struct vg_dq_rec *rec, const struct
 static void skip(struct an_pipeline *p, const struct vg_dq_rec *rec, const char *why)
 {
 	p->stats.skipped++;
-	vg_log_warn("queue record %" PRIu64 " from agent %s skipped: %s", rec->seq, rec->source,
-		    why);
+	if (rec->source_seq != 0)
+		vg_log_warn("event %" PRIu64 " of agent %s skipped: %s", rec->source_seq,
+			    rec->source, why);
+	else
+		vg_log_warn("queue record %" PRIu64 " from agent %s skipped: %s", rec->seq,
+			    rec->source, why);
 }
 
 /* Copy s[0..n) into out (cap + 1 bytes); false when it does not fit or is empty. */
@@ -293,20 +316,77 @@ static int on_record(void *ctx, const struct vg_dq_rec *rec)
 	return 0;
 }
 
-/* Commit the records done so far with the checkpoint, then trim the queue. */
+/* An agent record from the FIFO: the same as a queue record. */
+static int on_agent_record(void *ctx, const struct mgr_ingest_item *it)
+{
+	struct an_pipeline *p = ctx;
+	const struct vg_dq_rec rec = {it->seq, it->agent, it->id, it->data, it->len};
+	int rc = process(p, &rec, &p->batch_err);
+
+	if (rc != 0) {
+		p->batch_rc = rc;
+		return 1; /* stays first in the FIFO */
+	}
+	p->retry_seq = 0;
+	p->batch_in++;
+	an_alerts_file_position(p->alerts, &p->batch_pos);
+	return 0;
+}
+
+static bool batch_done_any(const struct an_pipeline *p)
+{
+	return p->batch_last != p->stats.cursor || p->batch_in > 0;
+}
+
+struct mark_ctx {
+	struct an_pipeline *p;
+	struct vg_err *err;
+};
+
+static int write_mark(void *ctx, const char *agent, uint64_t id)
+{
+	struct mark_ctx *m = ctx;
+	return store_mark(m->p->store, agent, id, m->err);
+}
+
+/* Not committed: the FIFO's records read are read again by the next batch. */
+static void unread_agents(struct an_pipeline *p)
+{
+	if (p->ingest != NULL)
+		mgr_ingest_rewind(p->ingest);
+	p->batch_in = 0;
+}
+
+/*
+ * Commit the records done so far with the checkpoint and the agents'
+ * marks, then release the agents' records (which lets the channel ACK
+ * them) and trim the queue.
+ */
 static int commit(struct an_pipeline *p, struct vg_err *err)
 {
 	struct vg_err e = VG_ERR_INIT;
+	struct mark_ctx mc = {p, err};
 	char pos[96];
-	int rc;
+	int rc = 0;
 
-	if (p->batch_last == p->stats.cursor) {
+	if (!batch_done_any(p)) {
 		store_rollback(p->store);
 		return 0;
 	}
 	pos_format(&p->batch_pos, pos, sizeof(pos));
+	if (p->batch_in > 0)
+		rc = mgr_ingest_marks_read(p->ingest, write_mark, &mc);
+	if (rc != 0)
+		return rc; /* the caller rolls back */
 	if ((rc = store_commit(p->store, p->batch_last, pos, err)) != 0)
 		return rc;
+	if (p->batch_in > 0) {
+		mgr_ingest_release(p->ingest);
+		p->stats.agents += p->batch_in;
+		p->batch_in = 0;
+	}
+	if (p->batch_last == p->stats.cursor)
+		return 0;
 	p->stats.cursor = p->batch_last;
 	/* committed: a failed trim only delays the queue's cleanup */
 	if (vg_dq_trim(p->queue, p->stats.cursor, &e) != 0)
@@ -333,7 +413,7 @@ static int finish_batch(struct an_pipeline *p, struct vg_err *err)
 {
 	int rc;
 
-	if (p->batch_last != p->stats.cursor && (rc = an_alerts_file_drain(p->alerts, err)) != 0) {
+	if (batch_done_any(p) && (rc = an_alerts_file_drain(p->alerts, err)) != 0) {
 		p->batch_open = true;
 		return rc;
 	}
@@ -341,29 +421,51 @@ static int finish_batch(struct an_pipeline *p, struct vg_err *err)
 	if ((rc = commit(p, err)) != 0) { /* nothing committed: nothing may stay in the files */
 		store_rollback(p->store);
 		cut_files(p, &p->batch_start);
+		unread_agents(p);
 	}
 	return rc;
 }
 
 static int run_batch(struct an_pipeline *p, size_t *n, struct vg_err *err)
 {
+	bool agents = p->ingest != NULL && mgr_ingest_pending(p->ingest);
+	size_t qmax = agents ? (p->batch_max + 1) / 2 : p->batch_max;
 	int rc, crc;
 
 	*n = 0;
 	an_alerts_file_position(p->alerts, &p->batch_start);
 	p->batch_pos = p->batch_start;
 	p->batch_last = p->stats.cursor;
+	p->batch_in = 0;
 	p->batch_rc = 0;
 	vg_err_clear(&p->batch_err);
 	if ((rc = store_begin(p->store, err)) != 0)
 		return rc;
-	rc = vg_dq_read(p->queue, p->stats.cursor, p->batch_max, on_record, p, n, err);
+	rc = vg_dq_read(p->queue, p->stats.cursor, qmax, on_record, p, n, err);
+	if (rc == 0 && p->batch_rc == 0 && agents && *n < p->batch_max)
+		*n += mgr_ingest_read(p->ingest, p->batch_max - *n, on_agent_record, p);
 	if (rc == 0 && p->batch_rc != 0)
 		rc = vg_err_set(err, p->batch_rc, "%s", p->batch_err.msg);
 	if (rc != 0) /* the files must end where the part to commit ends */
 		cut_files(p, &p->batch_pos);
 	crc = finish_batch(p, rc == 0 ? err : NULL);
 	return rc != 0 ? rc : crc;
+}
+
+/*
+ * Records in either input, waiting up to timeout_ms. With a FIFO the wait
+ * is on it: queue producers kick it, and the generation taken before
+ * looking at the queue makes a kick in between end the wait at once.
+ */
+static bool input_wait(struct an_pipeline *p, int timeout_ms)
+{
+	if (p->ingest == NULL)
+		return vg_dq_wait(p->queue, p->stats.cursor, timeout_ms);
+	uint64_t gen = mgr_ingest_gen(p->ingest);
+	if (mgr_ingest_pending(p->ingest) || vg_dq_wait(p->queue, p->stats.cursor, 0))
+		return true;
+	return mgr_ingest_wait(p->ingest, gen, timeout_ms) ||
+	       vg_dq_wait(p->queue, p->stats.cursor, 0);
 }
 
 int an_pipeline_run(struct an_pipeline *p, int timeout_ms, size_t *done, struct vg_err *err)
@@ -373,7 +475,7 @@ int an_pipeline_run(struct an_pipeline *p, int timeout_ms, size_t *done, struct 
 
 	if (p->batch_open && (rc = finish_batch(p, err)) != 0)
 		goto out;
-	if (vg_dq_wait(p->queue, p->stats.cursor, timeout_ms)) {
+	if (input_wait(p, timeout_ms)) {
 		do {
 			rc = run_batch(p, &n, err);
 			total += n;
@@ -432,6 +534,7 @@ int an_pipeline_open(const struct an_pipeline_opts *o, struct an_pipeline **out,
 
 	*out = NULL;
 	p->queue = o->queue;
+	p->ingest = o->ingest;
 	p->settings = *o->settings;
 	p->manager_name = vg_xstrdup(o->manager_name);
 	p->batch_max = o->batch_max != 0 ? o->batch_max : AN_PIPELINE_BATCH_DEFAULT;
@@ -456,6 +559,7 @@ void an_pipeline_close(struct an_pipeline *p)
 		store_rollback(p->store);
 		cut_files(p, &p->batch_start);
 	}
+	unread_agents(p); /* the next pipeline (a reload) reads them again */
 	store_close(p->store);
 	an_alerts_file_close(p->alerts);
 	an_alert_fmt_free(p->fmt);

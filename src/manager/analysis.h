@@ -24,8 +24,20 @@
  * store transaction and the alerts in memory) and the next run drains and
  * commits it before reading on, so no record is evaluated twice.
  *
- * Thread model: the pipeline belongs to the thread that opened it; the
- * queue it reads may be appended to from any thread.
+ * Two inputs: the durable event queue (agent 000's FIM engine and the
+ * manager's own events) and, when given, the agents' in-memory FIFO
+ * (ingest.h). A batch takes records from both and commits, in the same
+ * transaction, each agent's highest event id it analysed (the store's
+ * source marks); then it releases those records from the FIFO, which
+ * publishes the marks so that the agent channel acknowledges them. After a
+ * crash, the agents' records that were not committed are simply sent
+ * again (nothing of them was acknowledged); at open the store's marks are
+ * loaded into the FIFO, so a resend of a committed record is dropped.
+ *
+ * Thread model: the pipeline belongs to the thread that opened it (the
+ * FIFO's consumer); the queue and the FIFO may be fed from any thread.
+ * With a FIFO the pipeline waits on it: the queue's appends must kick it
+ * (vg_dq_on_append with mgr_ingest_kick, as vigie-manager sets it).
  */
 #ifndef AN_ANALYSIS_H
 #define AN_ANALYSIS_H
@@ -35,6 +47,7 @@
 
 #include "lib/dqueue.h"
 #include "lib/err.h"
+#include "manager/ingest.h"
 #include "manager/rules.h"
 #include "manager/settings.h"
 
@@ -48,6 +61,7 @@ struct an_pipeline_opts {
 	const struct an_settings *settings; /* copied at open */
 	const char *manager_name;           /* "manager":{"name"}, agent 000's name */
 	struct vg_dq *queue;                /* borrowed; must outlive the pipeline */
+	struct mgr_ingest *ingest;          /* agents' records; borrowed, may be NULL */
 	const struct rules_set *rules;      /* borrowed; see an_pipeline_set_rules */
 	size_t batch_max;                   /* records per transaction; 0 = default */
 	/* Wall clock in ms (alert timestamps, day rotation); NULL = CLOCK_REALTIME. */
@@ -60,6 +74,7 @@ struct an_pipeline_stats {
 	uint64_t alerts;  /* alerts written */
 	uint64_t skipped; /* records that did not decode (logged) */
 	uint64_t cursor;  /* last queue seq committed */
+	uint64_t agents;  /* records taken from the agents' FIFO and committed */
 };
 
 struct an_pipeline;
@@ -83,9 +98,10 @@ int an_pipeline_set_rules(struct an_pipeline *p, const struct rules_set *set,
 			  struct vg_err *err) VG_MUST_CHECK;
 
 /*
- * Wait up to timeout_ms for records, then process batches until the queue
- * holds nothing after the cursor. *done (may be NULL) receives how many
- * records were processed. A failure leaves the failing record queued.
+ * Wait up to timeout_ms for records (or a kick of the FIFO), then process
+ * batches until a batch is not full. *done (may be NULL) receives how many
+ * records were processed. A failure leaves the failing record queued (or
+ * first in the FIFO).
  */
 int an_pipeline_run(struct an_pipeline *p, int timeout_ms, size_t *done,
 		    struct vg_err *err) VG_MUST_CHECK;

@@ -4,16 +4,20 @@
  * The process: parse options, load ossec.conf and the rules (a bad file
  * stops here with FILE:LINE), prepare HOME, optionally daemonize, then run.
  * Threads:
- *   - main: the analysis pipeline (analysis.h), reading the event queue;
+ *   - main: the analysis pipeline (analysis.h), reading the event queue
+ *     and the agents' in-memory FIFO (ingest.h, owned here so that it
+ *     outlives a pipeline reopened by SIGHUP);
  *   - fim: with a <syscheck> block, the FIM engine monitoring this host as
- *     agent 000, appending its events to the queue (evqueue.h);
+ *     agent 000, appending its events to the queue (evqueue.h) and kicking
+ *     the FIFO, which is what the pipeline waits on;
  *   - remote: the agents' channel (remote.h): enrollment, events into the
- *     queue, keepalives into the registry, which it owns from the start
- *     (a SIGHUP keeps its listeners as they are);
+ *     FIFO, ACKs once analysis committed them, keepalives into the
+ *     registry, which it owns from the start (a SIGHUP keeps its listeners
+ *     as they are);
  *   - signals: sigwait; SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1 asks
  *     the FIM engine for a scan now.
- * Stopping: the FIM engine and the remote stop first (what they emitted or
- * acknowledged is queued), then the pipeline drains what the queue holds,
+ * Stopping: the FIM engine and the remote stop first (what they emitted is
+ * queued or in the FIFO), then the pipeline drains both,
  * so nothing accepted waits for the next start; and if the process dies instead, the queue and the
  * store's checkpoint make the next start redo exactly what was not done.
  */
@@ -39,6 +43,7 @@
 #include "manager/analysis.h"
 #include "manager/config.h"
 #include "manager/evqueue.h"
+#include "manager/ingest.h"
 #include "manager/integrator.h"
 #include "manager/paths.h"
 #include "manager/registry.h"
@@ -61,9 +66,10 @@ struct manager {
 	struct vg_pidfile *pidfile;
 	sigset_t signals;
 	struct vg_dq *queue;
-	struct reg *registry;  /* agents.db, until the remote takes it (its writer) */
-	struct vg_pki_ca *ca;  /* etc/ca.key + ca.pem: signs agents' certificates */
-	struct remote *remote; /* the agents' listeners (1514) and enrollment (1515) */
+	struct mgr_ingest *ingest; /* agents' records between the remote and analysis */
+	struct reg *registry;      /* agents.db, until the remote takes it (its writer) */
+	struct vg_pki_ca *ca;      /* etc/ca.key + ca.pem: signs agents' certificates */
+	struct remote *remote;     /* the agents' listeners (1514) and enrollment (1515) */
 	struct an_pipeline *pipeline;
 	struct integrator *integrator; /* <integration> blocks: VirusTotal, custom-* */
 	atomic_bool quit;
@@ -102,7 +108,7 @@ static void usage(FILE *out)
 	    "  logs/vigie.log              the manager's log\n"
 	    "  logs/alerts/alerts.json     alerts, one JSON object a line (Wazuh format)\n"
 	    "  logs/alerts/alerts.log      the same alerts as text\n"
-	    "  queue/events.db             events accepted, not yet analysed (SQLite)\n"
+	    "  queue/events.db             this host's events, not yet analysed (SQLite)\n"
 	    "  queue/agents.db             the agent registry (SQLite)\n"
 	    "  etc/ca.pem, etc/server.pem  the agents' CA and this manager's certificate\n"
 	    "  etc/authd.pass              the enrollment password (<auth><use_password>)\n"
@@ -134,6 +140,20 @@ static int load_all(const struct manager *m, struct mgr_config *cfg, struct rule
 
 /* ---------------------------------------------------------------- agent 000 */
 
+/* vg_dq_on_append: the pipeline waits on the FIFO; the queue's appends wake it. */
+static void kick_analysis(void *ingest)
+{
+	mgr_ingest_kick(ingest);
+}
+
+/* Wake the pipeline: it waits on the FIFO, the queue's waiters on the queue. */
+static void wake_analysis(struct manager *m)
+{
+	vg_dq_wake(m->queue);
+	if (m->ingest != NULL)
+		mgr_ingest_kick(m->ingest);
+}
+
 static void *fim_main(void *arg)
 {
 	struct manager *m = arg;
@@ -142,7 +162,7 @@ static void *fim_main(void *arg)
 	if (fim_engine_run(m->engine, &err) != 0) {
 		vg_log_error("FIM engine stopped: %s", err.msg);
 		atomic_store(&m->quit, true); /* a manager that cannot monitor says so */
-		vg_dq_wake(m->queue);
+		wake_analysis(m);
 	}
 	return NULL;
 }
@@ -198,6 +218,7 @@ static int pipeline_open(struct manager *m, struct vg_err *err)
 	    .settings = &m->cfg.settings,
 	    .manager_name = m->hostname,
 	    .queue = m->queue,
+	    .ingest = m->ingest,
 	    .rules = m->rules,
 	};
 	return an_pipeline_open(&po, &m->pipeline, err);
@@ -296,7 +317,7 @@ static int run(struct manager *m)
 		}
 	}
 	fim_stop(m);
-	remote_stop(m->remote); /* what it acknowledged is in the queue */
+	remote_stop(m->remote); /* what it took is in the FIFO, drained now */
 	if (m->pipeline != NULL && an_pipeline_run(m->pipeline, 0, NULL, &err) != 0)
 		vg_log_warn("events left for the next start: %s", err.msg);
 	return m->pipeline != NULL ? 0 : 1;
@@ -321,7 +342,7 @@ static void *signal_thread(void *arg)
 			atomic_store(&m->reload, true);
 		else
 			atomic_store(&m->quit, true);
-		vg_dq_wake(m->queue);
+		wake_analysis(m);
 		if (sig != SIGHUP)
 			return NULL;
 	}
@@ -386,6 +407,7 @@ static int remote_open_all(struct manager *m, struct vg_err *err)
 	    .server_cert = cert,
 	    .server_key = key,
 	    .queue = m->queue,
+	    .ingest = m->ingest,
 	};
 	char *pw = NULL;
 	size_t pwlen = 0;
@@ -408,6 +430,19 @@ static int remote_open_all(struct manager *m, struct vg_err *err)
 	return rc;
 }
 
+/*
+ * The agents' FIFO, bounded by <remote><queue_size> records (of the first
+ * listener; Wazuh's remoted queue) and MGR_INGEST_BYTES_DEFAULT bytes.
+ */
+static int ingest_open(struct manager *m, struct vg_err *err)
+{
+	struct mgr_ingest_opts io = MGR_INGEST_OPTS_INIT;
+
+	if (m->cfg.remote.nremotes > 0 && m->cfg.remote.remotes[0].queue_size > 0)
+		io.max_records = m->cfg.remote.remotes[0].queue_size;
+	return mgr_ingest_new(&io, &m->ingest, err);
+}
+
 static int start(struct manager *m, struct vg_err *err)
 {
 	static const char *const dirs[] = {"etc/rules", "etc/lists", "queue/fim", "logs/alerts"};
@@ -426,6 +461,10 @@ static int start(struct manager *m, struct vg_err *err)
 	q = vg_xasprintf("%s/queue/events.db", m->opts.home);
 	rc = vg_dq_open(q, NULL, &m->queue, err);
 	vg_free(q);
+	if (rc == 0)
+		rc = ingest_open(m, err);
+	if (rc == 0)
+		vg_dq_on_append(m->queue, kick_analysis, m->ingest);
 	if (rc == 0)
 		rc = registry_open(m, err);
 	if (rc == 0)
@@ -447,6 +486,7 @@ static void cleanup(struct manager *m)
 	integrator_stop_all(m);
 	remote_close(m->remote); /* stopped already; closes the registry */
 	an_pipeline_close(m->pipeline);
+	mgr_ingest_free(m->ingest);
 	reg_close(m->registry);
 	vg_pki_ca_free(m->ca);
 	vg_dq_close(m->queue);

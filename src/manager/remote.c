@@ -4,7 +4,8 @@
  * remote_session.c and remote_enroll.c).
  *
  * One thread, one epoll set (level-triggered): the listeners, an eventfd
- * (stop, commands queued), and every connection. A connection reads
+ * (stop, commands queued), the FIFO's eventfd (analysis committed: ACKs
+ * are due), and every connection. A connection reads
  * exactly one frame at a time (header, then its payload, bounded by the
  * header's length checked against the cap before anything is allocated),
  * dispatches it, and only then reads the next one, so "stop reading this
@@ -49,7 +50,7 @@
 #define REMOTE_KEEP_BUF (64u * 1024u) /* a frame buffer larger than this is freed after use */
 
 /* Tags of the epoll data that are not connections. */
-enum { TAG_WAKE = 1, TAG_LISTENER = 2 };
+enum { TAG_WAKE = 1, TAG_DURABLE = 2, TAG_LISTENER = 3 };
 
 int64_t remote__now_ms(void)
 {
@@ -229,7 +230,8 @@ static bool conn_paused(const struct remote *r, const struct remote__conn *c)
 {
 	if (c->state == REMOTE__CLOSING)
 		return true;
-	return c->queue_full || (r->events_per_second != 0 && c->tokens <= 0);
+	return c->queue_full || c->nacks == REMOTE_ACKS_MAX ||
+	       (r->events_per_second != 0 && c->tokens <= 0);
 }
 
 /* Log why OpenSSL failed (first reason) and mark c dead. */
@@ -485,6 +487,27 @@ static bool any_paused(const struct remote *r)
 	return false;
 }
 
+/*
+ * Analysis committed: send the ACKs now due, and offer the batches held by
+ * a full FIFO the room the release made.
+ */
+static void on_durable(struct remote *r)
+{
+	struct remote__conn *next;
+
+	mgr_ingest_fd_clear(r->ingest);
+	for (struct remote__conn *c = r->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state != REMOTE__READY)
+			continue;
+		bool run = remote__session_acks(r, c);
+		if (c->queue_full && remote__session_retry(r, c))
+			run = true;
+		if (run)
+			conn_run(r, c);
+	}
+}
+
 /* Commands were queued: send those whose agent is here. */
 static void on_wake(struct remote *r)
 {
@@ -515,16 +538,20 @@ static void *loop(void *arg)
 			vg_log_error("epoll_wait: %s", strerror(errno));
 			break;
 		}
-		bool woken = false;
+		bool woken = false, durable = false;
 		for (int i = 0; i < n; i++) {
 			uintptr_t tag = (uintptr_t)evs[i].data.ptr;
 			if (tag == TAG_WAKE)
 				woken = true; /* after the batch: it may free any connection */
+			else if (tag == TAG_DURABLE)
+				durable = true;
 			else if (tag >= TAG_LISTENER && tag < TAG_LISTENER + r->nlisteners)
 				conn_accept(r, &r->listeners[tag - TAG_LISTENER]);
 			else
 				conn_event(r, evs[i].data.ptr, evs[i].events);
 		}
+		if (durable)
+			on_durable(r);
 		if (woken)
 			on_wake(r);
 		timers(r, remote__now_ms());
@@ -643,6 +670,7 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct vg_err 
 	r->home = vg_xstrdup(o->home);
 	r->ca = o->ca;
 	r->queue = o->queue;
+	r->ingest = o->ingest;
 	copy_remotes(r, o->remote);
 	r->auth = *o->auth;
 	r->auth.ssl_manager_cert = r->auth.ssl_manager_key = r->auth.ssl_agent_ca = NULL;
@@ -664,6 +692,10 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct vg_err 
 		rc = vg_err_set(err, VG_EPARSE, "no <remote> listener configured");
 		goto out;
 	}
+	if (r->ingest == NULL || r->queue == NULL) {
+		rc = vg_err_set(err, VG_EINTERNAL, "the agent channel needs its queue and FIFO");
+		goto out;
+	}
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	r->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (r->epfd < 0 || r->wakefd < 0) {
@@ -671,7 +703,9 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct vg_err 
 		goto out;
 	}
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = (void *)(uintptr_t)TAG_WAKE};
-	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->wakefd, &ev) != 0) {
+	struct epoll_event dev = {.events = EPOLLIN, .data.ptr = (void *)(uintptr_t)TAG_DURABLE};
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->wakefd, &ev) != 0 ||
+	    epoll_ctl(r->epfd, EPOLL_CTL_ADD, mgr_ingest_fd(r->ingest), &dev) != 0) {
 		rc = vg_err_errno(err, errno, "cannot watch the agent channel's eventfd");
 		goto out;
 	}

@@ -6,11 +6,13 @@
  * One thread owns every listener (each <remote> port, 1514 by default, and
  * the <auth> enrollment port, 1515, unless disabled) and every connection,
  * driven by epoll with non-blocking OpenSSL. On 1515 it enrolls agents
- * (ENROLL -> ENROLLED); on 1514 it takes their batches into the event
- * queue under source = agent id and the agent's event ids, rewriting each
- * location as "[001] (name) ip->LOC", and acknowledges a batch only once it
- * is committed. It never drops an event: a full queue or an agent over its
- * rate only stops reading that connection for a while.
+ * (ENROLL -> ENROLLED); on 1514 it pushes their batches into the agents'
+ * in-memory FIFO (ingest.h) under the agent id and the agent's event ids,
+ * rewriting each location as "[001] (name) ip->LOC", and acknowledges a
+ * batch only once analysis has committed its alerts (the FIFO's durable
+ * mark reached the batch's last id). It never drops an event: a full FIFO
+ * or an agent over its rate only stops reading that connection for a
+ * while.
  *
  * Threads: remote_open/start/stop/close belong to the thread that owns the
  * manager (main); remote_command, remote_port and remote_stats may be
@@ -27,6 +29,7 @@
 #include "lib/dqueue.h"
 #include "lib/err.h"
 #include "lib/pki.h"
+#include "manager/ingest.h"
 #include "manager/registry.h"
 #include "manager/remote_conf.h"
 
@@ -36,6 +39,7 @@
 #define REMOTE_RETRY_MS 100      /* retry of a batch the full queue refused */
 #define REMOTE_FLUSH_MS 1000     /* keepalives to the registry, revocation checks */
 #define REMOTE_COMMANDS_MAX 1024 /* commands waiting per agent */
+#define REMOTE_ACKS_MAX 64       /* batches waiting for their ACK per connection */
 
 struct remote;
 
@@ -47,9 +51,10 @@ struct remote_opts {
 	const struct vg_pki_ca *ca;           /* borrowed; signs and verifies */
 	const char *server_cert;              /* PEM paths of the manager's certificate */
 	const char *server_key;
-	struct vg_dq *queue;   /* the event queue, borrowed */
-	const char *auth_bind; /* enrollment address; NULL = all (Wazuh's authd) */
-	const char *password;  /* enrollment password (copied, wiped); NULL = none */
+	struct vg_dq *queue;       /* the event queue (agents' notices), borrowed */
+	struct mgr_ingest *ingest; /* the agents' records, borrowed */
+	const char *auth_bind;     /* enrollment address; NULL = all (Wazuh's authd) */
+	const char *password;      /* enrollment password (copied, wiped); NULL = none */
 	size_t password_len;
 	/* Bounds announced in WELCOME; 0 = VG_WIRE_FRAME_MAX, _INFLATED_MAX, _EVENTS_MAX. */
 	uint32_t max_frame;
@@ -69,9 +74,9 @@ struct remote_stats {
 	uint64_t connections; /* accepted, both ports */
 	uint64_t open;        /* open now */
 	uint64_t enrolled;    /* ENROLLED answers */
-	uint64_t batches;     /* batches committed and acknowledged */
-	uint64_t events;      /* records appended (new) */
-	uint64_t duplicates;  /* records the queue already held */
+	uint64_t batches;     /* batches acknowledged (analysed and committed) */
+	uint64_t events;      /* records pushed to the FIFO (new) */
+	uint64_t duplicates;  /* records the FIFO held or analysis committed already */
 	uint64_t refused;     /* connections refused or closed on a protocol error */
 	uint64_t commands;    /* COMMAND frames sent */
 };
@@ -90,7 +95,8 @@ int remote_start(struct remote *r, struct vg_err *err) VG_MUST_CHECK;
 
 /*
  * Ask the thread to stop and join it: connections are closed (a batch
- * waiting for room in the queue is not acknowledged; the agent resends it),
+ * waiting for room or for analysis is not acknowledged; the agent resends
+ * what the store does not hold),
  * pending keepalives are written. Idempotent; NULL allowed.
  */
 void remote_stop(struct remote *r);

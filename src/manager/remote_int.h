@@ -20,6 +20,7 @@
 #include "lib/buf.h"
 #include "lib/dqueue.h"
 #include "lib/wire.h"
+#include "manager/ingest.h"
 #include "manager/registry.h"
 #include "manager/remote.h"
 
@@ -68,12 +69,15 @@ struct remote__conn {
 	char serial[VG_PKI_SERIAL_MAX];
 	double tokens;     /* events the rate still allows; negative = in debt */
 	int64_t tokens_ms; /* when tokens was last refilled */
-	/* a batch the full queue refused: kept, retried, acknowledged once taken */
-	struct vg_dq_rec *recs;
+	/* a batch the full FIFO refused: kept, retried until taken */
+	struct mgr_ingest_rec *recs;
 	size_t nrecs;
 	struct vg_buf recdata;
-	uint64_t pending_ack;
+	uint64_t pending_ack; /* its last event id */
 	bool queue_full;
+	/* last ids of the batches taken, ascending: each ACKed once durable */
+	uint64_t acks[REMOTE_ACKS_MAX];
+	size_t nacks;
 	/* the latest keepalive not yet in the registry */
 	bool ka_pending;
 	char ka_version[REG_VERSION_MAX + 1];
@@ -95,6 +99,7 @@ struct remote {
 	struct reg *reg;
 	const struct vg_pki_ca *ca;
 	struct vg_dq *queue;
+	struct mgr_ingest *ingest;
 	char *password;
 	size_t password_len;
 	char *ca_pem; /* sent in ENROLLED */
@@ -145,8 +150,10 @@ void remote__enroll(struct remote *r, struct remote__conn *c);
 void remote__session_accepted(struct remote *r, struct remote__conn *c);
 /* remote_session.c: one frame on an events connection. */
 void remote__session_frame(struct remote *r, struct remote__conn *c);
-/* remote_session.c: retry a batch the queue refused; true when it went in. */
+/* remote_session.c: retry a batch the FIFO refused; true when it went in. */
 bool remote__session_retry(struct remote *r, struct remote__conn *c);
+/* remote_session.c: send c's ACKs that analysis made due; true when one went out. */
+bool remote__session_acks(struct remote *r, struct remote__conn *c);
 /* remote_session.c: refill the rate bucket; true when c may read again. */
 bool remote__session_refill(struct remote *r, struct remote__conn *c, int64_t now);
 /* remote_session.c: once a second: keepalives into the registry, revocations. */

@@ -9,11 +9,17 @@
  * locations written into the queue must agree with it. The address is the
  * TCP peer's.
  *
- * A batch is checked whole (lib/wire.h), rewritten into the queue's
- * records ("[001] (name) ip->LOC\nLINE") and appended in one transaction;
- * the ACK goes out only after that commit. When the queue is full, the
- * rewritten batch stays on the connection, which stops reading, and the
- * loop retries it every REMOTE_RETRY_MS. Keepalives only update memory;
+ * A batch is checked whole (lib/wire.h), rewritten into records
+ * ("[001] (name) ip->LOC\nLINE") and pushed to the agents' FIFO
+ * (ingest.h), which drops the ids at or below the agent's enqueued mark (a
+ * resend of what it holds or analysis committed). The batch's last id then
+ * waits in the connection's ACK list until the agent's durable mark
+ * reaches it (analysis committed its alerts): remote__session_acks, run
+ * when the FIFO's eventfd fires, sends the highest id due (ACKs are
+ * cumulative). A batch of duplicates only waits too, or is acknowledged at
+ * once when already durable. When the FIFO is full, the rewritten batch
+ * stays on the connection, which stops reading, and the loop retries it
+ * every REMOTE_RETRY_MS and at each release. Keepalives only update memory;
  * remote__session_flush writes them all in one registry transaction once
  * a second and checks that no connected agent was removed meanwhile.
  * Runs on the remote's thread only.
@@ -143,6 +149,23 @@ static void overtake(struct remote *r, struct remote__conn *c)
 	}
 }
 
+/*
+ * What the manager holds of the agent: its durable mark. A queue written
+ * by an earlier Vigie (agents' records went through events.db) may hold a
+ * higher one, whose records it still analyses: the FIFO starts from it.
+ */
+static int durable_mark(struct remote *r, const char *agent, uint64_t *last, struct vg_err *err)
+{
+	uint64_t queued = 0, enqueued = 0;
+	int rc = vg_dq_source_last(r->queue, agent, &queued, err);
+
+	if (rc != 0)
+		return rc;
+	mgr_ingest_seed(r->ingest, agent, queued);
+	mgr_ingest_marks(r->ingest, agent, &enqueued, last);
+	return 0;
+}
+
 static void welcome(struct remote *r, struct remote__conn *c)
 {
 	struct vg_err e = VG_ERR_INIT;
@@ -150,7 +173,7 @@ static void welcome(struct remote *r, struct remote__conn *c)
 	uint64_t last = 0;
 	json_t *j;
 
-	if (vg_dq_source_last(r->queue, c->id, &last, &e) != 0) {
+	if (durable_mark(r, c->id, &last, &e) != 0) {
 		vg_log_error("agent %s: %s", c->id, e.msg);
 		remote__error(r, c, "manager error: try again later");
 		return;
@@ -213,32 +236,63 @@ static void batch_free(struct remote__conn *c)
 	c->queue_full = false;
 }
 
-/* Append the held batch; on success ACK it. False when the queue refused it. */
+bool remote__session_acks(struct remote *r, struct remote__conn *c)
+{
+	uint64_t enqueued, durable;
+	uint8_t ack[8];
+	size_t k = 0;
+
+	if (c->nacks == 0)
+		return false;
+	mgr_ingest_marks(r->ingest, c->id, &enqueued, &durable);
+	while (k < c->nacks && c->acks[k] <= durable)
+		k++;
+	if (k == 0)
+		return false;
+	vg_wire_u64_encode(ack, c->acks[k - 1]);
+	if (remote__send(c, VG_WIRE_ACK, ack, sizeof(ack)) != 0)
+		remote__error(r, c, "send buffer full");
+	memmove(c->acks, c->acks + k, (c->nacks - k) * sizeof(c->acks[0]));
+	c->nacks -= k;
+	REMOTE__COUNT(r, batches, k);
+	return true;
+}
+
+/*
+ * Push the held batch to the FIFO; its ACK waits for analysis. False when
+ * the FIFO refused it (full): it stays held.
+ */
 static bool batch_commit(struct remote *r, struct remote__conn *c)
 {
 	struct vg_err e = VG_ERR_INIT;
-	uint8_t ack[8];
 	size_t added = 0;
-	int rc = vg_dq_append_batch(r->queue, c->recs, c->nrecs, &added, &e);
+	int rc = mgr_ingest_push(r->ingest, c->id, c->recs, c->nrecs, &added, &e);
 
-	if (rc != 0) {
+	if (rc == VG_ETOOBIG) {
 		if (!c->queue_full) /* once per episode */
 			vg_log_warn("agent %s: batch of %zu events held, not read further: %s",
 				    c->id, c->nrecs, e.msg);
 		c->queue_full = true;
 		return false;
 	}
+	if (rc != 0) {
+		vg_log_error("agent %s: %s", c->id, e.msg);
+		remote__error(r, c, "manager error: try again later");
+		batch_free(c);
+		return true;
+	}
 	if (c->queue_full)
 		vg_log_info("agent %s: held batch taken", c->id);
-	vg_wire_u64_encode(ack, c->pending_ack);
-	if (remote__send(c, VG_WIRE_ACK, ack, sizeof(ack)) != 0)
-		remote__error(r, c, "send buffer full");
+	if (c->pending_ack != 0 && c->nacks < REMOTE_ACKS_MAX) /* ids increase: ascending */
+		c->acks[c->nacks++] = c->pending_ack;
+	else if (c->pending_ack != 0) /* never (the list full pauses reading): cumulative */
+		c->acks[c->nacks - 1] = c->pending_ack;
 	pthread_mutex_lock(&r->mu);
-	r->stats.batches++;
 	r->stats.events += added;
 	r->stats.duplicates += c->nrecs - added;
 	pthread_mutex_unlock(&r->mu);
 	batch_free(c);
+	remote__session_acks(r, c); /* all duplicates of committed events: due now */
 	return true;
 }
 
@@ -263,13 +317,14 @@ static bool batch_rewrite(struct remote *r, struct remote__conn *c, struct vg_wi
 	char prefix[REG_ID_TEXT + REG_NAME_MAX + REMOTE_ADDR_MAX + 16];
 	int plen = snprintf(prefix, sizeof(prefix), "[%s] (%s) %s->", c->id, c->name, c->addr);
 	size_t *offs = vg_xcalloc(rd->count, sizeof(*offs));
-	uint64_t id;
+	uint64_t id, prev = 0;
 	const void *data;
 	size_t len, i = 0;
 	char msg[160];
 	bool ok = true;
 
 	c->recs = vg_xcalloc(rd->count, sizeof(*c->recs));
+	c->pending_ack = 0;
 	vg_buf_init(&c->recdata, r->max_inflated + rd->count * ((size_t)plen + 1));
 	while (ok && vg_wire_reader_next(rd, &id, &data, &len)) {
 		const char *nl = memchr(data, '\n', len);
@@ -278,6 +333,8 @@ static bool batch_rewrite(struct remote *r, struct remote__conn *c, struct vg_wi
 				      : bad_location(data, (size_t)(nl - (const char *)data));
 		if (why == NULL && (id == 0 || id > INT64_MAX))
 			why = "an event id out of range";
+		if (why == NULL && id <= prev)
+			why = "an event id not above the previous one";
 		if (why != NULL) {
 			snprintf(msg, sizeof(msg), "event %" PRIu64 " of the batch has %s", id,
 				 why);
@@ -292,8 +349,8 @@ static bool batch_rewrite(struct remote *r, struct remote__conn *c, struct vg_wi
 			ok = false;
 			break;
 		}
-		c->recs[i] = (struct vg_dq_rec){0, c->id, id, NULL, c->recdata.len - offs[i]};
-		c->pending_ack = id;
+		c->recs[i] = (struct mgr_ingest_rec){id, NULL, c->recdata.len - offs[i]};
+		c->pending_ack = prev = id;
 		i++;
 	}
 	for (size_t k = 0; ok && k < i; k++)
@@ -496,6 +553,7 @@ void remote__session_closed(struct remote *r, struct remote__conn *c)
 	    reg_keepalive(r->reg, c->id, c->ka_version, c->ka_sum, c->addr, &e) != 0)
 		vg_log_debug("agent %s: last keepalive not recorded: %s", c->id, e.msg);
 	batch_free(c);
+	c->nacks = 0; /* not acknowledged: the agent resends what is not durable */
 	if (c->state == REMOTE__READY || c->id[0] != '\0')
 		vg_log_debug("agent %s (%s) disconnected", c->id, c->addr);
 }

@@ -33,6 +33,12 @@
  *                like a lookup in time-partitioned tables.
  *   checkpoint   one row: the pipeline's event-queue seq and alert-file
  *                position, committed with the batch that reached them
+ *   source_mark  per agent, the highest event id whose alerts are
+ *                committed, written with the batch (the agents' events are
+ *                not queued on disk before analysis: this mark is what the
+ *                manager acknowledges and tells a reconnecting agent).
+ *                Created on open when missing: a store of schema 2 made
+ *                before it gains the table and keeps its version.
  *
  * The DML stays in the subset SQLite and PostgreSQL share (ON CONFLICT,
  * LIKE ... ESCAPE, no SQLite-only functions).
@@ -97,6 +103,11 @@ static const char store_schema[] =
     "CREATE TABLE checkpoint (name TEXT NOT NULL PRIMARY KEY, queue_seq INTEGER NOT NULL,"
     " writer_pos TEXT NOT NULL);";
 
+/* Added to schema 2 without a new version: older managers ignore it. */
+static const char store_mark_schema[] =
+    "CREATE TABLE IF NOT EXISTS source_mark (source TEXT NOT NULL PRIMARY KEY,"
+    " last_seq INTEGER NOT NULL);";
+
 #define STORE_COLS                                                                                 \
 	"rowno, id_sec, id_off, time_ms, rule_id, level, agent_id, agent_name, decoder, "          \
 	"location, description, path, md5, sha1, sha256, "                                         \
@@ -115,6 +126,8 @@ enum store_stmt {
 	ST_DEL_KEY,
 	ST_DEL_PART,
 	ST_DEL_ALERT,
+	ST_MARK_SET,
+	ST_MARK_ALL,
 	ST_N,
 };
 
@@ -140,6 +153,10 @@ static const char *const store_sql[ST_N] = {
     [ST_DEL_PART] = "DELETE FROM key_part WHERE part = ?1 AND NOT EXISTS "
 		    "(SELECT 1 FROM alert_key k WHERE k.part = ?1)",
     [ST_DEL_ALERT] = "DELETE FROM alert WHERE rowno = ?1",
+    [ST_MARK_SET] = "INSERT INTO source_mark (source, last_seq) VALUES (?1, ?2) "
+		    "ON CONFLICT (source) DO UPDATE SET last_seq = excluded.last_seq "
+		    "WHERE excluded.last_seq > source_mark.last_seq",
+    [ST_MARK_ALL] = "SELECT source, last_seq FROM source_mark",
 };
 
 /* One alert_key row waiting for the commit. */
@@ -335,6 +352,8 @@ int store_open(const char *path, struct store **out, struct vg_err *err)
 				"setting the checkpoint interval", err);
 	if (rc == 0)
 		rc = vg_db_schema(s->db, store_schema, STORE_SCHEMA_VERSION, err);
+	if (rc == 0)
+		rc = vg_db_exec(s->db, store_mark_schema, "creating the source marks", err);
 	if (rc == 0)
 		rc = vg_db_prepare_all(s->db, store_sql, ST_N, s->st, err);
 	if (rc == 0)
@@ -622,6 +641,32 @@ int store_checkpoint(struct store *s, uint64_t *queue_seq, char **writer_pos, st
 		*writer_pos = vg_xstrdup("");
 	}
 	return 0;
+}
+
+int store_mark(struct store *s, const char *source, uint64_t last_seq, struct vg_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_MARK_SET];
+
+	if (last_seq > INT64_MAX)
+		return vg_err_set(err, VG_ETOOBIG, "alert store: mark %llu of %.32s too large",
+				  (unsigned long long)last_seq, source);
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)last_seq);
+	return vg_db_step(st, "storing a source mark", err);
+}
+
+int store_marks(struct store *s, store_mark_fn fn, void *ctx, struct vg_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_MARK_ALL];
+	int rc;
+
+	while ((rc = vg_db_step(st, "reading the source marks", err)) == 1) {
+		const char *src = (const char *)sqlite3_column_text(st, 0);
+		int64_t v = sqlite3_column_int64(st, 1);
+		if (src != NULL && v > 0)
+			fn(ctx, src, (uint64_t)v);
+	}
+	return rc;
 }
 
 /* An alert to prune: its row and its keys. */

@@ -12,7 +12,10 @@
  * checkpoint, truncates alerts.json/alerts.log to the recorded position,
  * trims the event queue up to the seq and processes the records after it
  * again. An alert whose id is already stored is ignored, so a replayed
- * batch never duplicates a row. See docs/storage.md.
+ * batch never duplicates a row. Agents' events do not go through the event
+ * queue: the batch also raises each agent's source mark (store_mark), the
+ * highest event id whose alerts it holds, which is what the manager
+ * acknowledges. See docs/storage.md.
  *
  * Two handles:
  * - struct store (writer): one per database, owned by the alert writer
@@ -99,6 +102,18 @@ int store_add(struct store *s, const struct store_alert *a, bool *added,
  */
 int store_commit(struct store *s, uint64_t queue_seq, const char *writer_pos,
 		 struct vg_err *err) VG_MUST_CHECK;
+
+/*
+ * In the open batch: raise source's mark (an agent id: the highest event
+ * id whose alerts this batch commits) to last_seq; a lower value leaves it.
+ */
+int store_mark(struct store *s, const char *source, uint64_t last_seq,
+	       struct vg_err *err) VG_MUST_CHECK;
+
+typedef void (*store_mark_fn)(void *ctx, const char *source, uint64_t last_seq);
+
+/* Every committed source mark into fn (the pipeline loads them at open). */
+int store_marks(struct store *s, store_mark_fn fn, void *ctx, struct vg_err *err) VG_MUST_CHECK;
 
 /* Drop the open batch (nothing when none). */
 void store_rollback(struct store *s);

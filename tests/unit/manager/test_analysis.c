@@ -17,6 +17,7 @@
 #include "lib/mem.h"
 #include "manager/analysis.h"
 #include "manager/evqueue.h"
+#include "manager/ingest.h"
 #include "manager/store.h"
 #include "support/support.h"
 
@@ -391,6 +392,62 @@ static void test_analysis__agent_outbox_full_raises_99902(void **state)
 	vg_free(json);
 }
 
+/* Records of both inputs in one batch; the agents' marks commit with it. */
+static void test_analysis__fifo_records_commit_their_marks(void **state)
+{
+	struct fx *f = *state;
+	struct mgr_ingest *in = NULL;
+	struct mgr_ingest_rec recs[2];
+	char *data[2];
+	uint64_t enq, dur;
+
+	close_all(f);
+	open_queue(f);
+	assert_int_equal(mgr_ingest_new(NULL, &in, NULL), 0);
+	const struct an_pipeline_opts o = {
+	    .home = f->home,
+	    .settings = &f->settings,
+	    .manager_name = "testhost",
+	    .queue = f->q,
+	    .ingest = in,
+	    .rules = f->rules,
+	};
+	assert_int_equal(an_pipeline_open(&o, &f->p, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/srv/fifo%d", i);
+		char *line = event_line(path);
+		data[i] = vg_xasprintf("[001] (web1) 10.0.0.5->syscheck\n%s", line);
+		vg_free(line);
+		recs[i] = (struct mgr_ingest_rec){41 + (uint64_t)i, data[i], strlen(data[i])};
+	}
+	assert_int_equal(mgr_ingest_push(in, "001", recs, 2, NULL, NULL), 0);
+	append_event(f, "/srv/local");
+	assert_int_equal(run(f), 3);
+	mgr_ingest_marks(in, "001", &enq, &dur);
+	assert_int_equal(dur, 42);
+	char *json = alerts_json(f);
+	assert_non_null(strstr(json, "/srv/fifo1"));
+	assert_non_null(strstr(json, "/srv/local"));
+	vg_free(json);
+	/* a restart: a fresh FIFO learns the mark from the store */
+	an_pipeline_close(f->p);
+	f->p = NULL;
+	mgr_ingest_free(in);
+	assert_int_equal(mgr_ingest_new(NULL, &in, NULL), 0);
+	struct an_pipeline_opts o2 = o;
+	o2.ingest = in;
+	assert_int_equal(an_pipeline_open(&o2, &f->p, NULL), 0);
+	mgr_ingest_marks(in, "001", &enq, &dur);
+	assert_int_equal(enq, 42);
+	assert_int_equal(dur, 42);
+	an_pipeline_close(f->p); /* before the FIFO it borrows */
+	f->p = NULL;
+	mgr_ingest_free(in);
+	vg_free(data[0]);
+	vg_free(data[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +468,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_analysis__agent_location_gives_agent_and_location,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_analysis__agent_outbox_full_raises_99902, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_analysis__fifo_records_commit_their_marks, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -694,9 +694,79 @@ static void test_store__measure_insert_rate(void **state)
 		      batches * 1000 / s);
 }
 
+static void list_mark(void *ctx, const char *source, uint64_t last_seq)
+{
+	char *out = ctx;
+	size_t l = strlen(out);
+	snprintf(out + l, 256 - l, "%s=%llu ", source, (unsigned long long)last_seq);
+}
+
+static void marks_text(struct store *w, char *out)
+{
+	out[0] = '\0';
+	assert_int_equal(store_marks(w, list_mark, out, NULL), 0);
+}
+
+static void test_store__source_marks_commit_with_the_batch(void **state)
+{
+	struct fixture *f = *state;
+	char text[256];
+
+	assert_int_equal(store_begin(f->w, NULL), 0);
+	assert_int_equal(store_mark(f->w, "001", 7, NULL), 0);
+	store_rollback(f->w);
+	marks_text(f->w, text);
+	assert_string_equal(text, "");
+	assert_int_equal(store_begin(f->w, NULL), 0);
+	assert_int_equal(store_mark(f->w, "001", 7, NULL), 0);
+	assert_int_equal(store_mark(f->w, "002", 3, NULL), 0);
+	assert_int_equal(store_commit(f->w, 0, "pos", NULL), 0);
+	assert_int_equal(store_begin(f->w, NULL), 0);
+	assert_int_equal(store_mark(f->w, "001", 5, NULL), 0); /* never lowers */
+	assert_int_equal(store_mark(f->w, "002", 9, NULL), 0);
+	assert_int_equal(store_commit(f->w, 0, "pos", NULL), 0);
+	marks_text(f->w, text);
+	assert_non_null(strstr(text, "001=7 "));
+	assert_non_null(strstr(text, "002=9 "));
+	/* kept across a reopen */
+	store_close(f->w);
+	f->w = NULL;
+	assert_int_equal(store_open(f->db, &f->w, NULL), 0);
+	marks_text(f->w, text);
+	assert_non_null(strstr(text, "001=7 "));
+}
+
+static void test_store__schema_2_store_without_marks_gains_them(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db = NULL;
+	char text[256];
+
+	store_close(f->w); /* a store written before source marks existed */
+	f->w = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE source_mark", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->db, &f->w, NULL), 0);
+	marks_text(f->w, text);
+	assert_string_equal(text, "");
+	assert_int_equal(store_begin(f->w, NULL), 0);
+	assert_int_equal(store_mark(f->w, "004", 11, NULL), 0);
+	assert_int_equal(store_commit(f->w, 0, "", NULL), 0);
+	marks_text(f->w, text);
+	assert_string_equal(text, "004=11 ");
+	struct store_reader *r = NULL;
+	assert_int_equal(store_reader_open(f->db, &r, NULL), 0); /* still version 2 */
+	store_reader_close(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_store__source_marks_commit_with_the_batch, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__schema_2_store_without_marks_gains_them,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store__batch_and_checkpoint_commit_together, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store__duplicate_alert_id_is_ignored, setup,
