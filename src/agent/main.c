@@ -40,7 +40,6 @@
 #include "lib/pidfile.h"
 #include "lib/pki.h"
 
-#define AGENT_DEFAULT_HOME "/var/vigie"
 #define AGENT_ENROLL_TIMEOUT_MS 30000
 #define AGENT_ENROLL_BACKOFF_MAX 300 /* s between enrollment attempts, at most */
 
@@ -111,7 +110,7 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 on success, 1 on a configuration or runtime error,\n"
 		"2 on a usage error.\n",
-		AGENT_DEFAULT_HOME);
+		VG_DEFAULT_HOME);
 }
 
 static void set_local_events(void *ctx, const char *arg)
@@ -137,7 +136,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"enroll", false, set_enroll},
 	};
 
-	o->d.home = AGENT_DEFAULT_HOME;
+	o->d.home = VG_DEFAULT_HOME;
 	return vg_daemon_parse_args(argc, argv, "vigie-agent", usage, extra,
 				    sizeof(extra) / sizeof(extra[0]), o, &o->d);
 }

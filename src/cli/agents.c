@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "lib/common.h"
 #include "lib/buf.h"
 #include "lib/fs.h"
 #include "lib/json.h"
@@ -37,7 +38,6 @@
 #include "lib/str.h"
 #include "manager/registry.h"
 
-#define AG_DEFAULT_HOME "/var/vigie"
 #define AG_MAX_LINE 65536 /* one JSON line: an agent's fields are bounded well below */
 #define AG_TIME_TEXT 32
 #define AG_COLS 6
@@ -101,7 +101,7 @@ static void ag_usage(FILE *out)
 		"Exit status: 0 on success; 1 when the agent does not exist, the change\n"
 		"is refused (a name already enrolled, agent 000, a declined confirmation)\n"
 		"or the registry cannot be read or written; 2 on a usage error.\n",
-		REG_NAME_MAX, AG_DEFAULT_HOME, REG_DISCONNECT_DEFAULT);
+		REG_NAME_MAX, VG_DEFAULT_HOME, REG_DISCONNECT_DEFAULT);
 }
 
 __attribute__((format(printf, 1, 2))) static int ag_usage_error(const char *fmt, ...)
@@ -168,7 +168,7 @@ static int ag_parse_args(int argc, char **argv, struct ag_opts *o)
 	size_t nseen = 0;
 	int c;
 
-	*o = (struct ag_opts){.home = AG_DEFAULT_HOME};
+	*o = (struct ag_opts){.home = VG_DEFAULT_HOME};
 	optind = 1; /* argv is the subcommand's: parse it from its start */
 	while ((c = getopt_long(argc, argv, "D:s:ji:g:fyh", longopts, NULL)) != -1) {
 		if (c != 'D' && c != 'h' && c != '?' && nseen + 1 < sizeof(seen) &&

@@ -37,6 +37,7 @@
 
 #include <jansson.h>
 
+#include "lib/common.h"
 #include "lib/buf.h"
 #include "lib/hostname.h"
 #include "lib/json.h"
@@ -46,7 +47,6 @@
 #include "manager/jdoc.h"
 #include "manager/ruleset_load.h"
 
-#define LT_DEFAULT_HOME "/var/vigie"
 #define LT_MAX_ALERT (64u * 1024u * 1024u)          /* one alerts.json line */
 #define LT_MAX_ECHO (3u * AN_DECODE_MAX_LINE + 16u) /* lossy UTF-8 grows 3x */
 #define LT_AGENT_ID_MAX 8                           /* digits of an agent id */
@@ -132,7 +132,7 @@ static void lt_usage(FILE *out)
 		"Exit status: 0 when every line was processed, 1 when some line did not\n"
 		"decode or a FILE could not be read, or the configuration or rules did not\n"
 		"load (the message names FILE:LINE), 2 on a usage error.\n",
-		LT_DEFAULT_HOME, AN_DECODE_MAX_LINE);
+		VG_DEFAULT_HOME, AN_DECODE_MAX_LINE);
 }
 
 /* Wazuh agent ids are decimal: "000" is the manager, "001"... */
@@ -156,7 +156,7 @@ static int lt_parse_args(int argc, char **argv, struct lt_opts *o)
 	};
 	int c;
 
-	*o = (struct lt_opts){.home = LT_DEFAULT_HOME, .agent_id = "000"};
+	*o = (struct lt_opts){.home = VG_DEFAULT_HOME, .agent_id = "000"};
 	optind = 1; /* argv is the subcommand's: parse it from its start */
 	while ((c = getopt_long(argc, argv, "D:c:l:a:vqh", longopts, NULL)) != -1) {
 		switch (c) {

@@ -9,6 +9,7 @@
 
 #include "cli/agents.h"
 #include "cli/logtest.h"
+#include "cli/lookup.h"
 #include "cli/scan.h"
 #include "lib/log.h"
 
@@ -22,6 +23,7 @@ static const struct cli_command commands[] = {
     {"scan", cli_scan, "hash files and trees (md5, sha1, sha256) as JSON lines"},
     {"logtest", cli_logtest, "test events against the decoders and rules (wazuh-logtest)"},
     {"agents", cli_agents, "list, show, add and remove enrolled agents"},
+    {"lookup", cli_lookup, "VirusTotal's verdict on files or hashes"},
 };
 
 static void usage(FILE *out)

@@ -77,7 +77,7 @@ struct vg_dq {
 	sqlite3_stmt *st[ST_N_WRITER];
 	struct vg_dq_opts opts;
 	struct vg_dq_stats stats;
-	uint64_t wakes; /* vg_dq_wake calls, so waiters notice one */
+	uint64_t wakes;               /* vg_dq_wake calls, so waiters notice one */
 	void (*on_append)(void *ctx); /* set before producers start (vg_dq_on_append) */
 	void *on_append_ctx;
 	sqlite3 *rd; /* the consumer's connection */

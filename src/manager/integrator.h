@@ -38,6 +38,9 @@
  * producers, which may speak for any agent (manager/analysis.c). */
 #define INTEGRATOR_SOURCE "@integrator"
 #define INTEGRATOR_DB "queue/integrations.db" /* under HOME */
+/* The jobs `vigie lookup` adds: served like the others (cache, quota, one
+ * request per hash) but raise no alert: the command prints the verdict. */
+#define INTEGRATOR_LOOKUP "lookup"
 
 struct integrator;
 

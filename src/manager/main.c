@@ -52,7 +52,6 @@
 #include "manager/ruleset_load.h"
 #include "manager/vt_client.h"
 
-#define MGR_DEFAULT_HOME "/var/vigie"
 #define MGR_IDLE_WAIT_MS 500 /* pipeline wait between looks at the flags */
 #define MGR_RETRY_WAIT_S 1   /* after a failed batch (full disk...) */
 
@@ -125,7 +124,7 @@ static void usage(FILE *out)
 	    "\n"
 	    "Exit status: 0 on success, 1 on a configuration or runtime error,\n"
 	    "2 on a usage error.\n",
-	    MGR_DEFAULT_HOME);
+	    VG_DEFAULT_HOME);
 }
 
 /* ---------------------------------------------------------------- configuration */
@@ -507,7 +506,7 @@ int main(int argc, char **argv)
 	pthread_t sigthr;
 	int status;
 
-	m.opts.home = MGR_DEFAULT_HOME;
+	m.opts.home = VG_DEFAULT_HOME;
 	status = vg_daemon_parse_args(argc, argv, "vigie-manager", usage, NULL, 0, NULL, &m.opts);
 
 	if (status != 0)

@@ -170,7 +170,7 @@ int vt_jobs_open(sqlite3 *db, const struct vt_jobs_opts *o, struct vt_jobs **out
 	if (rc == 0)
 		rc = vg_db_prepare_all(db, vt_jobs_sql, JS_N, j->st, err);
 	/* a request in flight died with the previous process: make it again */
-	if (rc == 0 && sqlite3_db_readonly(db, "main") != 1)
+	if (rc == 0 && sqlite3_db_readonly(db, "main") != 1 && !o->keep_in_flight)
 		rc = vt_jobs_run(j, j->st[JS_REQUEUE], "requeueing jobs in flight", &n, err);
 	if (rc != 0) {
 		vt_jobs_close(j);

@@ -96,11 +96,14 @@ struct vt_job {
 
 struct vt_jobs_opts {
 	int64_t max_attempts; /* failed tries before dead; 0 = VT_JOB_MAX_ATTEMPTS */
+	bool keep_in_flight;  /* a second writer beside the integrator (`vigie lookup`):
+				 jobs in flight are the running integrator's, not a
+				 crash's: leave them */
 };
 
 #define VT_JOBS_OPTS_INIT                                                                          \
 	{                                                                                          \
-		0                                                                                  \
+		0, false                                                                           \
 	}
 
 /* "queued", "in_flight", "done", "dead" / "new_executable", "new_file", "modified". */
