@@ -11,6 +11,7 @@
 #include "cli/logtest.h"
 #include "cli/lookup.h"
 #include "cli/scan.h"
+#include "cli/status.h"
 #include "lib/log.h"
 
 struct cli_command {
@@ -24,6 +25,7 @@ static const struct cli_command commands[] = {
     {"logtest", cli_logtest, "test events against the decoders and rules (wazuh-logtest)"},
     {"agents", cli_agents, "list, show, add and remove enrolled agents"},
     {"lookup", cli_lookup, "VirusTotal's verdict on files or hashes"},
+    {"status", cli_status, "the manager at a glance: agents, queue, alerts, VirusTotal"},
 };
 
 static void usage(FILE *out)

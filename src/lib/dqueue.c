@@ -529,3 +529,27 @@ void vg_dq_stats(struct vg_dq *q, struct vg_dq_stats *out)
 	*out = q->stats;
 	pthread_mutex_unlock(&q->mu);
 }
+
+int vg_dq_peek(const char *path, struct vg_dq_stats *out, struct vg_err *err)
+{
+	struct vg_db_opts dbo = VG_DB_OPTS_INIT;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	dbo.readonly = true;
+	dbo.what = "event queue";
+	rc = vg_db_open(path, &dbo, &db, err);
+	if (rc == 0)
+		rc = vg_db_prepare(db, dq_sql[ST_TOTALS], &st, err);
+	if (rc == 0 && (rc = vg_db_step(st, "counting records", err)) == 1) {
+		out->pending_records = (uint64_t)sqlite3_column_int64(st, 0);
+		out->pending_bytes = (uint64_t)sqlite3_column_int64(st, 1);
+		out->last_seq = (uint64_t)sqlite3_column_int64(st, 2);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	vg_db_close(db);
+	return rc;
+}

@@ -169,4 +169,11 @@ int vg_dq_source_last(struct vg_dq *q, const char *source, uint64_t *seq,
 /* Current counters. Thread-safe. */
 void vg_dq_stats(struct vg_dq *q, struct vg_dq_stats *out);
 
+/*
+ * The pending records and bytes and the last seq of the queue at path,
+ * read through a read-only connection beside its owner (`vigie status`);
+ * the per-handle counters are 0. VG_ENOTFOUND when there is no queue.
+ */
+int vg_dq_peek(const char *path, struct vg_dq_stats *out, struct vg_err *err) VG_MUST_CHECK;
+
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/mem.h"
+#include "lib/str.h"
 
 struct vg_pidfile {
 	int fd;
@@ -65,4 +66,28 @@ void vg_pidfile_release(struct vg_pidfile *p)
 	close(p->fd);
 	vg_free(p->path);
 	vg_free(p);
+}
+
+int vg_pidfile_holder(const char *path, pid_t *pid, struct vg_err *err)
+{
+	char buf[32] = {0};
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int rc = 0;
+
+	*pid = 0;
+	if (fd < 0)
+		return errno == ENOENT ? 0
+				       : vg_err_errno(err, errno, "cannot open pid file %s", path);
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(fd, LOCK_UN); /* free: nobody runs */
+	} else if (errno == EWOULDBLOCK) {
+		uint64_t v = 0;
+		if (pread(fd, buf, sizeof(buf) - 1, 0) > 0)
+			buf[strcspn(buf, "\n")] = '\0';
+		*pid = vg_parse_u64(buf, INT32_MAX, &v) == 0 && v > 0 ? (pid_t)v : -1;
+	} else {
+		rc = vg_err_errno(err, errno, "cannot check pid file %s", path);
+	}
+	close(fd);
+	return rc;
 }

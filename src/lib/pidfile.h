@@ -22,4 +22,12 @@ int vg_pidfile_write(struct vg_pidfile *p, struct vg_err *err) VG_MUST_CHECK;
 /* Remove the file and release the lock. NULL is allowed. */
 void vg_pidfile_release(struct vg_pidfile *p);
 
+/*
+ * Whether a daemon holds the pid file at path: *pid receives its pid (read
+ * from the file) or 0 when nobody holds the lock (a file left by a process
+ * that is gone does not count). A missing file is "not running", not an
+ * error. Takes no lock that could keep the daemon from starting.
+ */
+int vg_pidfile_holder(const char *path, pid_t *pid, struct vg_err *err) VG_MUST_CHECK;
+
 #endif

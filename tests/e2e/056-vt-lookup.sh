@@ -51,6 +51,15 @@ sleep 1
 [ "$(count_alerts '.rule.groups | index("virustotal")')" -eq 0 ] ||
 	fail "a lookup raised an alert"
 
+# `vigie status` shows the integration's state beside the running manager
+expect 0 "$VIGIE" status -D "$T/home"
+grep -q "^Manager  *running, pid $MANAGER_PID" "$T/out" || fail "status: $(cat "$T/out")"
+grep -Eq "^  cache  *3 verdicts" "$T/out" || fail "status cache: $(cat "$T/out")"
+grep -Eq "^    minute  *3 of 4 used, 1 left" "$T/out" || fail "status quota: $(cat "$T/out")"
+expect 0 "$VIGIE" status -D "$T/home" --json
+jq -e '.virustotal.jobs.done == 3 and .virustotal.cache.hits >= 1 and .agents.enrolled == 0
+	and .virustotal.quota.day.limit == 500' "$T/out" >/dev/null || fail "status JSON: $(cat "$T/out")"
+
 # --direct: the configuration's key, the emulator asked, no cache
 before=$(requests)
 expect 3 lookup --direct -c "$T/ossec.conf" "$T/eicar.txt"
@@ -58,4 +67,7 @@ grep -q "VirusTotal, directly" "$T/out" || fail "direct: $(cat "$T/out")"
 [ "$(requests)" -eq $((before + 1)) ] || fail "--direct did not ask VirusTotal"
 expect 1 lookup --direct -c "$T/ossec.conf" /no/such/file
 ! grep -rqF "$KEY" "$T/home/logs" "$T/out" "$T/err" || fail "the key leaked"
+stop_manager
+expect 3 "$VIGIE" status -D "$T/home"
+grep -q "^Manager  *not running" "$T/out" || fail "status after stop: $(cat "$T/out")"
 echo ok
