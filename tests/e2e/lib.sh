@@ -223,10 +223,9 @@ wait_count() {
 	fail "$got of $2 alerts matching '$3' within $1s"
 }
 
-# outage_start NAME: a manager and one agent NAME watching $T/w over loopback,
-# the first file's alert seen (the channel works), then the manager stopped.
-# Sets P, E (ports) and DOWN (when the manager stopped, in $SECONDS).
-outage_start() {
+# net_start NAME: a manager and one agent NAME watching $T/w over loopback,
+# the first file's alert seen (the channel works). Sets P and E (ports).
+net_start() {
 	P=$(free_port)
 	E=$(free_port)
 	mkdir -p "$T/w"
@@ -238,6 +237,12 @@ outage_start() {
 	wait_file_log 20 "$T/a/logs/vigie.log" "scan finished"
 	echo first >"$T/w/first"
 	wait_alert 20 ".syscheck.path == \"$T/w/first\""
+}
+
+# outage_start NAME: net_start, then the manager stopped; DOWN is when
+# (in $SECONDS).
+outage_start() {
+	net_start "$1"
 	stop_manager
 	DOWN=$SECONDS
 }

@@ -32,35 +32,6 @@
 
 /* ---- Helpers ------------------------------------------------------------- */
 
-static char *src_path(const char *rel)
-{
-	const char *src = getenv("VG_SOURCE_DIR");
-
-	if (src == NULL) {
-		print_message("VG_SOURCE_DIR not set (run through ctest)\n");
-		skip();
-	}
-	return vg_xasprintf("%s/%s", src, rel);
-}
-
-static char *read_src(const char *rel)
-{
-	char *p = src_path(rel);
-	char *text = vg_test_read_file(p);
-	vg_free(p);
-	return text;
-}
-
-static json_t *load_src(const char *rel)
-{
-	char *p = src_path(rel);
-	json_error_t jerr;
-	json_t *j = json_load_file(p, JSON_PRESERVE_ORDER, &jerr);
-	if (j == NULL)
-		fail_msg("cannot load %s: %s", p, jerr.text);
-	vg_free(p);
-	return j;
-}
 
 struct fixture554 {
 	struct an_syscheck *s;
@@ -71,7 +42,7 @@ struct fixture554 {
 /* The seed's rule-554 alert, from the agent line its agent sent. */
 static void build_554(struct fixture554 *fx)
 {
-	char *line = read_src("tests/fixtures/alerts/eicar-added.event.json");
+	char *line = vg_test_read_src("tests/fixtures/alerts/eicar-added.event.json");
 	struct vg_err err = VG_ERR_INIT;
 
 	if (an_syscheck_decode(line, strlen(line), &fx->s, &err) != 0)
@@ -160,7 +131,7 @@ static void test_alert__rule_554_matches_seed(void **state)
 	struct fixture554 fx;
 	build_554(&fx);
 	struct an_alert_fmt *f = fmt_wazuh();
-	json_t *seed = load_src("tests/fixtures/seed-alerts/rule-554.json");
+	json_t *seed = vg_test_load_src_json("tests/fixtures/seed-alerts/rule-554.json");
 	char *line = format_json(f, &fx.ev, &fx.rule, 1704891124, 664495);
 	json_t *got = parse_line(line);
 	char ko_got[512], ko_want[512];
@@ -244,7 +215,7 @@ static struct an_event event_87105(json_t *data, const struct an_fields *fl)
 static void test_alert__rule_87105_matches_seed(void **state)
 {
 	(void)state;
-	json_t *seed = load_src("tests/fixtures/alerts/rule-87105.json");
+	json_t *seed = vg_test_load_src_json("tests/fixtures/alerts/rule-87105.json");
 	struct an_fields *fl = vt_fields();
 	struct an_event ev = event_87105(json_object_get(seed, "data"), fl);
 	struct an_rule_info r = rule_87105();
@@ -259,7 +230,7 @@ static void test_alert__rule_87105_matches_seed(void **state)
 
 	/* The alerts.log block: raw full_log, then the non-empty fields. */
 	char *log = format_log(f, &ev, &r, 1704891127, 665182);
-	char *want_log = read_src("tests/fixtures/alerts/rule-87105.log");
+	char *want_log = vg_test_read_src("tests/fixtures/alerts/rule-87105.log");
 	assert_string_equal(log, want_log);
 	vg_free(log);
 	vg_free(want_log);
@@ -275,7 +246,7 @@ static void test_alert__rule_554_log_block_is_os_log(void **state)
 	build_554(&fx);
 	struct an_alert_fmt *f = fmt_wazuh();
 	char *log = format_log(f, &fx.ev, &fx.rule, 1704891124, 664495);
-	char *want = read_src("tests/fixtures/alerts/rule-554.log");
+	char *want = vg_test_read_src("tests/fixtures/alerts/rule-554.log");
 
 	assert_string_equal(log, want);
 	vg_free(log);

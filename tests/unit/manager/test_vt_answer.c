@@ -32,35 +32,6 @@
 #define OTHER_SHA256 "0821a97827a25e3694134ac261189f61f06b010b741d66c933833a7ea53bad3c"
 #define EICAR_FILE "tests/fixtures/virustotal/v3_file_eicar_275a021b_2024-07-17.json"
 
-static char *src_path(const char *rel)
-{
-	const char *src = getenv("VG_SOURCE_DIR");
-
-	if (src == NULL) {
-		print_message("VG_SOURCE_DIR not set (run through ctest)\n");
-		skip();
-	}
-	return vg_xasprintf("%s/%s", src, rel);
-}
-
-static char *read_src(const char *rel)
-{
-	char *p = src_path(rel);
-	char *text = vg_test_read_file(p);
-	vg_free(p);
-	return text;
-}
-
-static json_t *load_src(const char *rel)
-{
-	char *p = src_path(rel);
-	json_error_t jerr;
-	json_t *j = json_load_file(p, JSON_PRESERVE_ORDER, &jerr);
-	if (j == NULL)
-		fail_msg("cannot load %s: %s", p, jerr.text);
-	vg_free(p);
-	return j;
-}
 
 static char *dump(const json_t *j)
 {
@@ -85,7 +56,7 @@ static void parse(long status, const char *body, const char *want, struct vt_ans
  * to v (NULL: removed), parsed as the answer to EICAR's hash. */
 static enum vt_outcome eicar_with(const char *key, json_t *v, int in_data, struct vt_answer *a)
 {
-	json_t *root = load_src(EICAR_FILE);
+	json_t *root = vg_test_load_src_json(EICAR_FILE);
 	json_t *data = json_object_get(root, "data");
 	json_t *obj = in_data ? data : json_object_get(data, "attributes");
 	char *body;
@@ -104,7 +75,7 @@ static enum vt_outcome eicar_with(const char *key, json_t *v, int in_data, struc
 /* The EICAR object with last_analysis_stats[key] = v. */
 static enum vt_outcome eicar_stat(const char *key, json_t *v, struct vt_answer *a)
 {
-	json_t *root = load_src(EICAR_FILE);
+	json_t *root = vg_test_load_src_json(EICAR_FILE);
 	json_t *st = json_object_get(json_object_get(json_object_get(root, "data"), "attributes"),
 				     "last_analysis_stats");
 	char *body;
@@ -119,7 +90,7 @@ static enum vt_outcome eicar_stat(const char *key, json_t *v, struct vt_answer *
 
 static struct vt_answer eicar(void)
 {
-	char *body = read_src(EICAR_FILE);
+	char *body = vg_test_read_src(EICAR_FILE);
 	struct vt_answer a;
 
 	parse(200, body, EICAR_SHA256, &a);
@@ -154,7 +125,7 @@ static void test_vt_answer__eicar_v3_object_is_found_with_counts_and_dates(void 
 
 static void test_vt_answer__hash_asked_in_upper_case_matches(void **state)
 {
-	char *body = read_src(EICAR_FILE);
+	char *body = vg_test_read_src(EICAR_FILE);
 	char up[65];
 	struct vt_answer a;
 	size_t i;
@@ -171,7 +142,7 @@ static void test_vt_answer__hash_asked_in_upper_case_matches(void **state)
 
 static void test_vt_answer__object_without_threat_classification_is_found(void **state)
 {
-	char *body = read_src("tests/fixtures/virustotal/v3_file_0821a978_2020_sorted_keys.json");
+	char *body = vg_test_read_src("tests/fixtures/virustotal/v3_file_0821a978_2020_sorted_keys.json");
 	struct vt_answer a;
 
 	(void)state;
@@ -185,7 +156,7 @@ static void test_vt_answer__object_without_threat_classification_is_found(void *
 
 static void test_vt_answer__object_of_another_hash_is_a_bad_answer(void **state)
 {
-	char *body = read_src("tests/fixtures/virustotal/v3_file_0821a978_2020_sorted_keys.json");
+	char *body = vg_test_read_src("tests/fixtures/virustotal/v3_file_0821a978_2020_sorted_keys.json");
 	struct vt_answer a;
 
 	(void)state;
@@ -201,7 +172,7 @@ static void test_vt_answer__object_of_another_hash_is_a_bad_answer(void **state)
 
 static void test_vt_answer__not_found_error_is_not_found(void **state)
 {
-	char *body = read_src("tests/fixtures/virustotal/v3_error_NotFoundError_file.json");
+	char *body = vg_test_read_src("tests/fixtures/virustotal/v3_error_NotFoundError_file.json");
 	struct vt_answer a;
 
 	(void)state;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -85,4 +86,34 @@ char *vg_test_read_log(const char *path)
 	char *s = vg_test_read_file(path);
 	assert_int_equal(vg_log_open(path, false, NULL), 0);
 	return s;
+}
+
+char *vg_test_src_path(const char *rel)
+{
+	const char *src = getenv("VG_SOURCE_DIR");
+
+	if (src == NULL) {
+		print_message("VG_SOURCE_DIR not set (run through ctest)\n");
+		skip();
+	}
+	return vg_xasprintf("%s/%s", src, rel);
+}
+
+char *vg_test_read_src(const char *rel)
+{
+	char *p = vg_test_src_path(rel);
+	char *text = vg_test_read_file(p);
+	vg_free(p);
+	return text;
+}
+
+json_t *vg_test_load_src_json(const char *rel)
+{
+	char *p = vg_test_src_path(rel);
+	json_error_t jerr;
+	json_t *j = json_load_file(p, JSON_PRESERVE_ORDER, &jerr);
+	if (j == NULL)
+		fail_msg("cannot load %s: %s", p, jerr.text);
+	vg_free(p);
+	return j;
 }

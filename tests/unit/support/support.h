@@ -35,4 +35,14 @@ int vg_test_dbdir_teardown(void **state);
 /* Remove path and everything below it (no symlink is followed). */
 void vg_test_rmtree(const char *path);
 
+/*
+ * Files of the source tree (fixtures, the shipped ruleset): the path of rel
+ * under $VG_SOURCE_DIR (ctest sets it; the test is skipped without it),
+ * its contents, or its JSON (a failure fails the test). Caller frees.
+ */
+char *vg_test_src_path(const char *rel);
+char *vg_test_read_src(const char *rel);
+#include <jansson.h>
+json_t *vg_test_load_src_json(const char *rel);
+
 #endif
