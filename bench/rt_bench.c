@@ -86,9 +86,11 @@ static void *reader(void *arg)
 
 	while (getline(&line, &cap, stdin) > 0) {
 		double t = now_s();
-		/* only creations count: a JSON event or alert must say "added" */
+		/* only creations count: a JSON event or alert must say "added",
+		 * or be the VirusTotal verdict on a file (vt-latency feeds those) */
 		if (line[0] == '{' && strstr(line, "\"type\":\"added\"") == NULL &&
-		    strstr(line, "\"event\":\"added\"") == NULL)
+		    strstr(line, "\"event\":\"added\"") == NULL &&
+		    strstr(line, "\"integration\":\"virustotal\"") == NULL)
 			continue;
 		long i = parse_line(b, line);
 		pthread_mutex_lock(&b->lock);
