@@ -32,10 +32,13 @@
 #include "manager/vt_jobs.h"
 #include "manager/vt_quota.h"
 
+#define ST_LIST_MAX 100 /* waiting or dead files listed with --files */
+
 struct st_opts {
 	const char *home;
 	const char *config;
 	bool json;
+	bool files;
 };
 
 static void st_usage(FILE *out)
@@ -48,12 +51,14 @@ static void st_usage(FILE *out)
 		"\n"
 		"  -D, --home DIR     the manager's home (default: %s)\n"
 		"  -c, --config FILE  for the quota's limits (default: HOME/etc/ossec.conf)\n"
+		"  -f, --files        also list the files waiting for a VirusTotal verdict and\n"
+		"                     the lookups given up (at most %d of each, oldest first)\n"
 		"  -j, --json         one JSON object instead of text\n"
 		"  -h, --help         print this help and exit\n"
 		"\n"
 		"Exit status: 0 when the manager runs, 3 when it does not, 1 on an error,\n"
 		"2 on a usage error.\n",
-		VG_DEFAULT_HOME);
+		VG_DEFAULT_HOME, ST_LIST_MAX);
 }
 
 static int st_parse(int argc, char **argv, struct st_opts *o)
@@ -61,6 +66,7 @@ static int st_parse(int argc, char **argv, struct st_opts *o)
 	static const struct option longopts[] = {
 	    {"home", required_argument, NULL, 'D'},
 	    {"config", required_argument, NULL, 'c'},
+	    {"files", no_argument, NULL, 'f'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -69,13 +75,16 @@ static int st_parse(int argc, char **argv, struct st_opts *o)
 
 	*o = (struct st_opts){.home = VG_DEFAULT_HOME};
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "D:c:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:c:fjh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			o->home = optarg;
 			break;
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'f':
+			o->files = true;
 			break;
 		case 'j':
 			o->json = true;
@@ -208,7 +217,29 @@ static json_t *st_window(const struct vt_quota_use *u)
 			 (json_int_t)u->reset_ms);
 }
 
-static json_t *st_vt_parts(sqlite3 *db, const struct vt_quota_opts *qo, int64_t now,
+/* Up to ST_LIST_MAX jobs in state s, as JSON objects. */
+static int st_jobs(struct vt_jobs *j, enum vt_job_state s, json_t **out, struct vg_err *err)
+{
+	struct vt_job *jobs = vg_xcalloc(ST_LIST_MAX, sizeof(*jobs));
+	size_t n = 0;
+	int rc = vt_jobs_list(j, s, jobs, ST_LIST_MAX, &n, err);
+
+	*out = json_array();
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		json_array_append_new(
+		    *out,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "path", jobs[i].path,
+			      "sha256", jobs[i].sha256, "agent", jobs[i].agent_id, "state",
+			      vt_job_state_name(jobs[i].state), "priority",
+			      vt_job_prio_name(jobs[i].prio), "created_ms",
+			      (json_int_t)jobs[i].created_ms, "next_try_ms",
+			      (json_int_t)jobs[i].next_try_ms, "attempts",
+			      (json_int_t)jobs[i].attempts, "last_error", jobs[i].last_error));
+	vg_free(jobs);
+	return rc;
+}
+
+static json_t *st_vt_parts(sqlite3 *db, const struct vt_quota_opts *qo, int64_t now, bool files,
 			   struct vg_err *err)
 {
 	struct vt_quota *q = NULL;
@@ -240,6 +271,19 @@ static json_t *st_vt_parts(sqlite3 *db, const struct vt_quota_opts *qo, int64_t 
 		    "jobs", "queued", (json_int_t)counts[VT_JOB_QUEUED], "in_flight",
 		    (json_int_t)counts[VT_JOB_IN_FLIGHT], "done", (json_int_t)counts[VT_JOB_DONE],
 		    "dead", (json_int_t)counts[VT_JOB_DEAD]);
+	json_t *waiting = NULL, *dead = NULL;
+	if (out != NULL && files &&
+	    (st_jobs(j, VT_JOB_QUEUED, &waiting, err) != 0 ||
+	     st_jobs(j, VT_JOB_DEAD, &dead, err) != 0)) {
+		json_decref(out);
+		out = NULL;
+	}
+	if (out != NULL && files) {
+		json_object_set(out, "waiting", waiting);
+		json_object_set(out, "dead", dead);
+	}
+	json_decref(waiting);
+	json_decref(dead);
 	vt_jobs_close(j);
 	vt_cache_close(c);
 	vt_quota_close(q);
@@ -266,7 +310,8 @@ static json_t *st_virustotal(const struct st_opts *o)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	rc = vg_db_open(path, &dbo, &db, &err);
 	if (rc == 0)
-		out = st_vt_parts(db, &qo, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &err);
+		out = st_vt_parts(db, &qo, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+				  o->files, &err);
 	vg_db_close(db);
 	vg_free(path);
 	return out != NULL ? out : st_error(&err);
@@ -311,6 +356,26 @@ static void st_print_window(const char *name, const json_t *w)
 		       name, st_int(w, "used"), st_int(w, "limit"), st_int(w, "left"), when);
 }
 
+static void st_print_jobs(const char *title, const json_t *jobs)
+{
+	size_t i;
+	const json_t *j;
+
+	if (json_array_size(jobs) == 0)
+		return;
+	printf("  %s:\n", title);
+	json_array_foreach(jobs, i, j)
+	{
+		const char *err = json_string_value(json_object_get(j, "last_error"));
+		printf("    %s  %s  agent %s, %s, %" JSON_INTEGER_FORMAT " attempts%s%s\n",
+		       json_string_value(json_object_get(j, "sha256")),
+		       json_string_value(json_object_get(j, "path")),
+		       json_string_value(json_object_get(j, "agent")),
+		       json_string_value(json_object_get(j, "priority")), st_int(j, "attempts"),
+		       err != NULL && err[0] != '\0' ? ": " : "", err != NULL ? err : "");
+	}
+}
+
 static void st_print_vt(const json_t *vt)
 {
 	json_int_t hits = st_int(vt, "cache.hits"), misses = st_int(vt, "cache.misses");
@@ -337,6 +402,8 @@ static void st_print_vt(const json_t *vt)
 	       " in flight, %" JSON_INTEGER_FORMAT " done, %" JSON_INTEGER_FORMAT " dead\n",
 	       st_int(vt, "jobs.queued"), st_int(vt, "jobs.in_flight"), st_int(vt, "jobs.done"),
 	       st_int(vt, "jobs.dead"));
+	st_print_jobs("waiting for a verdict", json_object_get(vt, "waiting"));
+	st_print_jobs("given up", json_object_get(vt, "dead"));
 }
 
 static void st_print(const json_t *s)

@@ -70,4 +70,11 @@ expect 1 lookup --direct -c "$T/ossec.conf" /no/such/file
 stop_manager
 expect 3 "$VIGIE" status -D "$T/home"
 grep -q "^Manager  *not running" "$T/out" || fail "status after stop: $(cat "$T/out")"
+# a lookup while the manager is away stays queued, and is listed as waiting
+echo "waiting file" >"$T/waiting.txt"
+expect 1 lookup --wait 0 "$T/waiting.txt"
+grep -q "the job stays queued" "$T/err" || fail "no-wait lookup: $(cat "$T/err")"
+expect 3 "$VIGIE" status -D "$T/home" --files
+grep -q "waiting for a verdict:" "$T/out" && grep -q "$T/waiting.txt" "$T/out" ||
+	fail "waiting files: $(cat "$T/out")"
 echo ok
