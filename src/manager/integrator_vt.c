@@ -384,15 +384,19 @@ static int on_verdict(struct integrator *it, const struct vt_job *jobs, size_t n
 static int on_pause(struct integrator *it, const struct vt_job *jobs, size_t n,
 		    const struct vt_answer *a, struct vg_err *err)
 {
-	int64_t now = int__now(it), until = now + INT_QUOTA_BACKOFF_MS;
+	/* A refused key pauses on auth_paused, not on a timer: the jobs are
+	 * ready again at once, for the integrator a reload or restart makes. */
+	int64_t now = int__now(it),
+		until = a->outcome == VT_AUTH ? now : now + INT_QUOTA_BACKOFF_MS;
 	bool announce = a->outcome == VT_AUTH ? !it->auth_paused : !it->quota_announced;
 	int rc = 0;
 
 	if (a->outcome == VT_AUTH) {
+		if (!it->auth_paused) /* once per pause, not once per answer */
+			vg_log_error("VirusTotal refused the API key (HTTP %ld): lookups stop "
+				     "until the configuration changes (restart or SIGHUP)",
+				     a->http_status);
 		it->auth_paused = true;
-		vg_log_error("VirusTotal refused the API key (HTTP %ld): lookups stop until the "
-			     "configuration changes (restart or SIGHUP)",
-			     a->http_status);
 	} else {
 		it->quota_wait_ms = until;
 		it->quota_announced = true;
@@ -419,7 +423,11 @@ static int on_failure(struct integrator *it, const struct vt_job *jobs, size_t n
 			rc = vt_jobs_postpone(it->jobs, j->id, next, now, err);
 			continue;
 		}
-		rc = vt_jobs_retry(it->jobs, j->id, next, a->detail, now, &dead, err);
+		/* a request that never left costs no quota (updated_ms: its take) */
+		if (a->unsent)
+			rc = vt_quota_refund(it->quota, j->updated_ms, err);
+		if (rc == 0)
+			rc = vt_jobs_retry(it->jobs, j->id, next, a->detail, now, &dead, err);
 		if (rc == 0 && (dead || (j->attempts == 0 && a->outcome != VT_NETWORK)))
 			rc = job_event(it, j, a, VT_CACHE_NONE, latency_ms, err);
 		if (rc == 0 && dead)

@@ -21,6 +21,7 @@
 #ifndef VT_ANSWER_H
 #define VT_ANSWER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,9 @@ struct vt_answer {
 	char detail[VG_ERR_MSG_MAX];      /* why, for logs; "" for VT_FOUND. Never
 					     holds the API key; untrusted text is
 					     escaped. */
+	bool unsent;                      /* VT_NETWORK only: the request never
+					     left (connect, DNS, TLS handshake), so
+					     VirusTotal counted nothing */
 	/* The verdict: set for VT_FOUND only (zero otherwise). */
 	char sha256[65]; /* lower-case hex, == the hash asked */
 	char sha1[41];

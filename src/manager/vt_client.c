@@ -315,6 +315,15 @@ out:
 
 /* ---------------------------------------------------------------- results */
 
+/* No byte of the request was sent (curl counts the request's header
+ * bytes only once they are written): VirusTotal cannot have counted it. */
+static bool xfer_unsent(struct vt_xfer *x)
+{
+	long sent = -1;
+
+	return curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent == 0;
+}
+
 /* Turn a finished transfer into an answer. */
 static void xfer_answer(struct vt_xfer *x, CURLcode res, struct vt_answer *a)
 {
@@ -348,6 +357,7 @@ static void xfer_answer(struct vt_xfer *x, CURLcode res, struct vt_answer *a)
 		return;
 	default: /* connect, DNS, TLS, reset, closed early */
 		vt_answer_fail(a, VT_NETWORK, status, detail);
+		a->unsent = xfer_unsent(x);
 		return;
 	}
 }

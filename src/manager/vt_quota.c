@@ -42,6 +42,8 @@ enum vt_quota_stmt {
 	QS_PERIOD_ADD,
 	QS_PERIOD_RAISE,
 	QS_PERIOD_SET,
+	QS_UNADD,
+	QS_PERIOD_SUB,
 	QS_N,
 };
 
@@ -66,6 +68,11 @@ static const char *const vt_quota_sql[QS_N] = {
     [QS_PERIOD_SET] = "INSERT INTO vt_quota_period (name, period, used) VALUES (?1, ?2, ?3)"
 		      " ON CONFLICT (name) DO UPDATE SET period = excluded.period,"
 		      " used = excluded.used",
+    /* one request recorded at ?1 (several may share a millisecond) */
+    [QS_UNADD] = "DELETE FROM vt_quota_request WHERE id = (SELECT id FROM vt_quota_request"
+		 " WHERE at_ms = ?1 LIMIT 1)",
+    [QS_PERIOD_SUB] = "UPDATE vt_quota_period SET used = used - 1 WHERE name = ?1"
+		      " AND period = ?2 AND used > 0",
 };
 
 static const char *const vt_window_names[VT_WINDOW_N] = {"minute", "day", "month"};
@@ -338,6 +345,27 @@ int vt_quota_take(struct vt_quota *q, int64_t now_ms, int64_t *wait_until_ms,
 	if (rc == 0)
 		rc = vt_quota_period_write(q, QS_PERIOD_ADD, "month", vt_quota_month(now_ms), 1,
 					   err);
+	return rc;
+}
+
+int vt_quota_refund(struct vt_quota *q, int64_t taken_ms, struct vg_err *err)
+{
+	sqlite3_stmt *st = q->st[QS_UNADD];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, taken_ms);
+	rc = vt_quota_run(st, "refunding a request", err);
+	if (rc == 0 && sqlite3_changes(q->db) == 0)
+		return 0; /* out of the minute window, or never taken: nothing to give back */
+	st = q->st[QS_PERIOD_SUB];
+	sqlite3_bind_text(st, 1, "day", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, vt_quota_day(taken_ms));
+	if (rc == 0)
+		rc = vt_quota_run(st, "refunding a request", err);
+	sqlite3_bind_text(st, 1, "month", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, vt_quota_month(taken_ms));
+	if (rc == 0)
+		rc = vt_quota_run(st, "refunding a request", err);
 	return rc;
 }
 

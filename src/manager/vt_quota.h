@@ -99,6 +99,16 @@ void vt_quota_close(struct vt_quota *q);
 int vt_quota_take(struct vt_quota *q, int64_t now_ms, int64_t *wait_until_ms,
 		  enum vt_window *blocked, struct vg_err *err) VG_MUST_CHECK;
 
+/*
+ * Give back the request taken at taken_ms (its vt_quota_take's now_ms)
+ * because it never reached VirusTotal (connection refused, DNS, TLS
+ * handshake): an outage must not spend the day's allowance. Undoes one
+ * take of that millisecond in the minute window and, in the same day and
+ * month only, the counters (never below 0). A take no longer in the
+ * minute window (trimmed) is not refunded at all: nothing happens.
+ */
+int vt_quota_refund(struct vt_quota *q, int64_t taken_ms, struct vg_err *err) VG_MUST_CHECK;
+
 /* Use, room and reset per window at now_ms, for the dashboard and `vigie status`. */
 int vt_quota_status(struct vt_quota *q, int64_t now_ms, struct vt_quota_status *out,
 		    struct vg_err *err) VG_MUST_CHECK;

@@ -294,3 +294,27 @@ vt_integration() {
 write_eicar() {
 	printf '%s\n' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$1"
 }
+
+# vt_local_config FILE WATCHED_DIR INTEGRATION_XML: the manager alone (agent
+# 000's realtime <syscheck> on WATCHED_DIR) with an <integration> block
+vt_local_config() {
+	cat >"$1" <<EOC
+<ossec_config>
+  <syscheck>
+    <directories realtime="yes">$2</directories>
+  </syscheck>
+  $3
+</ossec_config>
+EOC
+}
+
+# vt_emu POST_PATH JSON: a control request to the emulator (fails the test
+# when refused); the answer on stdout
+vt_emu() {
+	curl -sf -X POST -d "$2" "$VT_CTL/_emu/$1" || fail "emulator refused $1: $2"
+}
+
+# vt_stats JQ: a value of the emulator's GET /_emu/stats
+vt_stats() {
+	curl -sf "$VT_CTL/_emu/stats" | jq -r "$1"
+}

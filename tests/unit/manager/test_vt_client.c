@@ -42,6 +42,7 @@
 #define SHA_BIG_CHUNKED H(6)
 #define SHA_SLOW_ANSWER H(7)
 #define SHA_GZIP_BOMB H(8)
+#define SHA_HANG_UP H(9) /* the connection closed after the request, no answer */
 #define SMALL_CAP 4096u
 #define MAX_CONNS 64
 #define MAX_REQS 64
@@ -241,6 +242,8 @@ static void *conn_main(void *arg)
 			serve_big(c, true);
 		else if (strstr(head, SHA_GZIP_BOMB) != NULL)
 			serve_gzip_bomb(c);
+		else if (strstr(head, SHA_HANG_UP) != NULL)
+			; /* closed below, unanswered */
 		else if (strstr(head, SHA_SLOW_ANSWER) != NULL) {
 			sleep_ms(800);
 			reply(c->fd, "503 Service Unavailable", "", "{}", 2);
@@ -532,6 +535,16 @@ static void test_vt_client__connection_refused_is_network(void **state)
 	assert_int_equal(r.a.outcome, VT_NETWORK);
 	assert_int_equal(r.a.http_status, 0);
 	assert_true(r.a.detail[0] != '\0');
+	assert_true(r.a.unsent); /* the integrator gives its quota back */
+}
+
+/* A request that reached the server may have been counted: not "unsent". */
+static void test_vt_client__a_hang_up_after_the_request_was_sent(void **state)
+{
+	struct result r = lookup_one(*state, SHA_HANG_UP, 5, 0);
+
+	assert_int_equal(r.a.outcome, VT_NETWORK);
+	assert_false(r.a.unsent);
 }
 
 static void test_vt_client__lookups_in_flight_complete_independently(void **state)
@@ -676,6 +689,7 @@ int main(void)
 	    T(test_vt_client__slow_loris_times_out_within_the_timeout),
 	    T(test_vt_client__oversized_bodies_are_bad_answers),
 	    T(test_vt_client__connection_refused_is_network),
+	    T(test_vt_client__a_hang_up_after_the_request_was_sent),
 	    T(test_vt_client__lookups_in_flight_complete_independently),
 	    T(test_vt_client__wakeup_ends_a_wait_from_another_thread),
 	    T(test_vt_client__free_cancels_lookups_in_flight),

@@ -287,6 +287,42 @@ static void test_vt_quota__status_reports_use_room_and_resets(void **state)
 	assert_string_equal(vt_window_name(VT_WINDOW_MONTH), "month");
 }
 
+static void refund(struct fixture *f, int64_t taken)
+{
+	struct vg_err err = VG_ERR_INIT;
+	if (vt_quota_refund(f->q, taken, &err) != 0)
+		fail_msg("refund: %s", err.msg);
+}
+
+/* A request that never left (connection refused) gives its take back. */
+static void test_vt_quota__a_refund_gives_one_take_back(void **state)
+{
+	struct fixture *f = *state;
+	struct vt_quota_status s;
+
+	for (int i = 0; i < 4; i++) /* two takes in the same millisecond */
+		assert_int_equal(take(f, T0 + (i / 2) * S, NULL, NULL), 0);
+	assert_int_equal(take(f, T0 + 2 * S, NULL, NULL), VG_ETOOBIG);
+	refund(f, T0 + S);
+	status(f, T0 + 2 * S, &s);
+	assert_int_equal(s.w[VT_WINDOW_MINUTE].used, 3); /* one of the two only */
+	assert_int_equal(s.w[VT_WINDOW_DAY].used, 3);
+	assert_int_equal(s.w[VT_WINDOW_MONTH].used, 3);
+	assert_int_equal(take(f, T0 + 2 * S, NULL, NULL), 0);
+	/* no take at that time in the minute window: nothing is given back */
+	refund(f, T0 - MIN_MS);
+	status(f, T0 + 2 * S, &s);
+	assert_int_equal(s.w[VT_WINDOW_DAY].used, 4);
+	/* yesterday's take leaves today's counter alone */
+	assert_int_equal(take(f, JAN1_2024 + 11 * DAY_MS - 1, NULL, NULL), 0);
+	assert_int_equal(take(f, JAN1_2024 + 11 * DAY_MS + 1, NULL, NULL), 0);
+	refund(f, JAN1_2024 + 11 * DAY_MS - 1);
+	status(f, JAN1_2024 + 11 * DAY_MS + 1, &s);
+	assert_int_equal(s.w[VT_WINDOW_DAY].used, 1);
+	assert_int_equal(s.w[VT_WINDOW_MINUTE].used, 1);
+	assert_int_equal(s.w[VT_WINDOW_MONTH].used, 5);
+}
+
 static void test_vt_quota__state_survives_a_restart(void **state)
 {
 	struct fixture *f = *state;
@@ -532,6 +568,7 @@ int main(void)
 	    T(the_latest_reset_of_the_full_windows_wins),
 	    T(zero_is_unlimited),
 	    T(status_reports_use_room_and_resets),
+	    T(a_refund_gives_one_take_back),
 	    T(state_survives_a_restart),
 	    T(a_rolled_back_take_is_not_spent),
 	    T(observe_raises_but_never_lowers),
