@@ -61,6 +61,8 @@ struct integrator {
 	bool auth_paused;      /* the key was refused: no lookup until restart */
 	int64_t quota_wait_ms; /* no lookup before this */
 	bool quota_announced;  /* 87101 raised for the current back-off */
+	int64_t net_wait_ms;   /* VirusTotal unreachable: no lookup before this */
+	int64_t net_failures;  /* in a row; 0 once VirusTotal answers again */
 	/* custom-* */
 	struct int_custom *customs;
 	size_t ncustoms;

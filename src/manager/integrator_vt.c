@@ -14,6 +14,7 @@
  * network failure retries with exponential back-off, and the job dies
  * (visibly: vt_jobs dead state and an error alert) after max_attempts.
  */
+#include <inttypes.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -353,9 +354,13 @@ int int__vt_schedule(struct integrator *it, struct vg_err *err)
 
 int64_t int__vt_next_ms(struct integrator *it, int64_t now)
 {
-	if (it->quota_wait_ms > now && it->quota_wait_ms - now < INT_POLL_MS)
-		return it->quota_wait_ms - now;
-	return INT_POLL_MS;
+	int64_t ms = INT_POLL_MS;
+
+	if (it->quota_wait_ms > now && it->quota_wait_ms - now < ms)
+		ms = it->quota_wait_ms - now;
+	if (it->net_wait_ms > now && it->net_wait_ms - now < ms)
+		ms = it->net_wait_ms - now;
+	return ms;
 }
 
 /* ---------------------------------------------------------------- answers */
@@ -408,6 +413,46 @@ static int on_pause(struct integrator *it, const struct vt_job *jobs, size_t n,
 	return rc;
 }
 
+/*
+ * VirusTotal unreachable (connection refused, DNS, TLS, reset): an outage,
+ * not the job's fault. Lookups wait on one back-off for all (5 s, doubling
+ * to 10 min) and the jobs keep their attempts, so however long the outage,
+ * they are looked up when it ends; a request that never left is refunded.
+ */
+static int on_unreachable(struct integrator *it, const struct vt_job *jobs, size_t n,
+			  const struct vt_answer *a, struct vg_err *err)
+{
+	int64_t now = int__now(it), until;
+	int rc = 0;
+
+	/* lookups that were in flight together fail together: one step each wait */
+	if (now >= it->net_wait_ms) {
+		it->net_wait_ms = now + backoff_ms(it->net_failures++);
+		if (it->net_failures == 1)
+			vg_log_warn("VirusTotal unreachable (%s): lookups wait, retrying with "
+				    "back-off",
+				    a->detail);
+	}
+	until = it->net_wait_ms;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (jobs[i].state == VT_JOB_IN_FLIGHT && a->unsent)
+			rc = vt_quota_refund(it->quota, jobs[i].updated_ms, err);
+		if (rc == 0)
+			rc = vt_jobs_postpone(it->jobs, jobs[i].id, until, now, err);
+	}
+	return rc;
+}
+
+/* VirusTotal answered (whatever it said): an outage is over. */
+static void reachable(struct integrator *it)
+{
+	if (it->net_failures > 0)
+		vg_log_info("VirusTotal reachable again after %" PRId64 " failed attempts",
+			    it->net_failures);
+	it->net_failures = 0;
+	it->net_wait_ms = 0;
+}
+
 /* A failed attempt: back off; an alert on the first failure and at death. */
 static int on_failure(struct integrator *it, const struct vt_job *jobs, size_t n,
 		      const struct vt_answer *a, long latency_ms, struct vg_err *err)
@@ -423,12 +468,8 @@ static int on_failure(struct integrator *it, const struct vt_job *jobs, size_t n
 			rc = vt_jobs_postpone(it->jobs, j->id, next, now, err);
 			continue;
 		}
-		/* a request that never left costs no quota (updated_ms: its take) */
-		if (a->unsent)
-			rc = vt_quota_refund(it->quota, j->updated_ms, err);
-		if (rc == 0)
-			rc = vt_jobs_retry(it->jobs, j->id, next, a->detail, now, &dead, err);
-		if (rc == 0 && (dead || (j->attempts == 0 && a->outcome != VT_NETWORK)))
+		rc = vt_jobs_retry(it->jobs, j->id, next, a->detail, now, &dead, err);
+		if (rc == 0 && (dead || j->attempts == 0))
 			rc = job_event(it, j, a, VT_CACHE_NONE, latency_ms, err);
 		if (rc == 0 && dead)
 			vg_log_error("VirusTotal lookup of %s for alert %s given up after %lld "
@@ -447,6 +488,8 @@ void int__vt_done(void *ctx, void *lookup_ctx, const struct vt_answer *answer, l
 	size_t n = 0;
 	int rc = vt_jobs_for_sha256(it->jobs, sha256, it->batch, INT_JOBS_BATCH, &n, &err);
 
+	if (a->outcome != VT_NETWORK)
+		reachable(it);
 	if (v.sha256[0] == '\0') /* a not-found answer names no hash: the one asked */
 		snprintf(v.sha256, sizeof(v.sha256), "%s", sha256);
 	if (rc == 0)
@@ -456,6 +499,8 @@ void int__vt_done(void *ctx, void *lookup_ctx, const struct vt_answer *answer, l
 			rc = on_verdict(it, it->batch, n, a, latency_ms, &err);
 		else if (a->outcome == VT_QUOTA || a->outcome == VT_AUTH)
 			rc = on_pause(it, it->batch, n, a, &err);
+		else if (a->outcome == VT_NETWORK)
+			rc = on_unreachable(it, it->batch, n, a, &err);
 		else
 			rc = on_failure(it, it->batch, n, a, latency_ms, &err);
 		rc = int__end(it, rc, &err);

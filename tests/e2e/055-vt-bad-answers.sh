@@ -3,7 +3,7 @@
 # the real client through agent 000's realtime directory:
 # 1. invalid JSON, missing fields, wrong types, a 16 MB body, a body for
 #    another hash, 500, 502, 503, 504: nine clean files whose first lookup
-#    gets one of these each. Error events (rules 100510/100511 below make
+#    gets one of these each. Error events (Vigie's rules 99904/99903 make
 #    Wazuh's level-0 87100 visible), a retry 5 s later, then each file's
 #    true verdict (87104); never an 87105 (the other-hash body is EICAR's).
 # 2. slow-loris and a slow answer past the 3 s timeout: one 87106 per file,
@@ -20,20 +20,6 @@
 KEY=e2e-vt-bad-key-0123456789abcdef
 start_vt_emulator --key "$KEY"
 mkdir -p "$T/w" "$T/src" "$T/home/etc/rules"
-cat >"$T/home/etc/rules/local_rules.xml" <<'EOR'
-<group name="local,virustotal,">
-  <rule id="100510" level="3">
-    <if_sid>87100</if_sid>
-    <field name="virustotal.reason">^bad_answer$</field>
-    <description>VirusTotal: Error: unusable answer for $(virustotal.source.file)</description>
-  </rule>
-  <rule id="100511" level="3">
-    <if_sid>87100</if_sid>
-    <field name="virustotal.reason">^server$</field>
-    <description>VirusTotal: Error: server error for $(virustotal.source.file)</description>
-  </rule>
-</group>
-EOR
 # clean files c1..c11 (phases 1, 2), malicious m1..m6 (phases 3, 4)
 specs='[]'
 for i in $(seq 1 11); do
@@ -77,9 +63,9 @@ for i in $(seq 1 9); do
 done
 [ "$(grep -c 'outcome=bad_answer' "$L")" -eq 5 ] || fail "$(grep -c outcome=bad_answer "$L") bad answers logged"
 [ "$(grep -c 'outcome=server_error' "$L")" -eq 4 ] || fail "server errors logged"
-[ "$(count_alerts '.rule.id == "100510"')" -eq 5 ] || fail "$(count_alerts '.rule.id == "100510"') bad-answer alerts"
-[ "$(count_alerts '.rule.id == "100511"')" -eq 4 ] || fail "$(count_alerts '.rule.id == "100511"') server alerts"
-for f in $(jq -r 'select(.rule.id == "100510" or .rule.id == "100511") | .data.virustotal.source.file' "$ALERTS"); do
+[ "$(count_alerts '.rule.id == "99904"')" -eq 5 ] || fail "$(count_alerts '.rule.id == "99904"') bad-answer alerts"
+[ "$(count_alerts '.rule.id == "99903"')" -eq 4 ] || fail "$(count_alerts '.rule.id == "99903"') server alerts"
+for f in $(jq -r 'select(.rule.id == "99904" or .rule.id == "99903") | .data.virustotal.source.file' "$ALERTS"); do
 	[ -f "$f" ] || fail "an error alert names no watched file: $f"
 done
 
