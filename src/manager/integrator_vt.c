@@ -393,7 +393,9 @@ static int on_pause(struct integrator *it, const struct vt_job *jobs, size_t n,
 	 * ready again at once, for the integrator a reload or restart makes. */
 	int64_t now = int__now(it),
 		until = a->outcome == VT_AUTH ? now : now + INT_QUOTA_BACKOFF_MS;
-	bool announce = a->outcome == VT_AUTH ? !it->auth_paused : !it->quota_announced;
+	/* a 429 after the previous back-off ended starts a new one: say so again */
+	bool announce = a->outcome == VT_AUTH ? !it->auth_paused
+					      : !it->quota_announced || now >= it->quota_wait_ms;
 	int rc = 0;
 
 	if (a->outcome == VT_AUTH) {
