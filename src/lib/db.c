@@ -179,6 +179,16 @@ out:
 	return rc;
 }
 
+static int db_cache_size(sqlite3 *db, const struct vg_db_opts *o, struct vg_err *err)
+{
+	char sql[64];
+
+	if (o->cache_kib <= 0)
+		return 0;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%lld", (long long)o->cache_kib);
+	return vg_db_exec(db, sql, "setting the cache size", err);
+}
+
 static int db_settings(sqlite3 *db, const struct vg_db_opts *o, struct vg_err *err)
 {
 	char sql[160];
@@ -186,16 +196,13 @@ static int db_settings(sqlite3 *db, const struct vg_db_opts *o, struct vg_err *e
 
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, o->busy_ms > 0 ? o->busy_ms : DB_BUSY_MS_DEFAULT);
-	if (o->cache_kib > 0) {
-		snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%lld", (long long)o->cache_kib);
-		rc = vg_db_exec(db, sql, "setting the cache size", err);
-		if (rc != 0)
-			return rc;
-	}
 	/* the first statements that read the file: "not a database" shows here */
-	if (o->readonly)
-		return vg_db_exec(db, "SELECT count(*) FROM sqlite_master", "reading the schema",
-				  err);
+	if (o->readonly) {
+		rc = db_cache_size(db, o, err);
+		return rc != 0 ? rc
+			       : vg_db_exec(db, "SELECT count(*) FROM sqlite_master",
+					    "reading the schema", err);
+	}
 	/* before WAL: the page size of a WAL database can no longer change */
 	if (o->page_size > 0) {
 		snprintf(sql, sizeof(sql), "PRAGMA page_size = %d", o->page_size);
@@ -203,6 +210,14 @@ static int db_settings(sqlite3 *db, const struct vg_db_opts *o, struct vg_err *e
 		if (rc != 0)
 			return rc;
 	}
+	/*
+	 * After the page size: on a new file, SQLite keeps the cache's size in
+	 * pages of the size in force when cache_size ran, so 64 MiB asked at
+	 * 4 KiB pages became 1 GiB of 64 KiB pages (the alert store grew by
+	 * every page it wrote).
+	 */
+	if ((rc = db_cache_size(db, o, err)) != 0)
+		return rc;
 	return vg_db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
 			  "setting WAL mode", err);
 }

@@ -70,6 +70,38 @@ static void test_db__open_applies_mode_and_pragmas(void **state)
 	vg_db_close(db);
 }
 
+/*
+ * The cache holds cache_kib whatever the page size: on a new file the page
+ * size used to come after cache_size, and SQLite then kept the page count
+ * of 4 KiB pages (1 MiB asked, 16 MiB held at 64 KiB pages).
+ */
+static void test_db__cache_size_holds_with_large_pages(void **state)
+{
+	struct vg_test_dbdir *f = *state;
+	struct vg_db_opts o = VG_DB_OPTS_INIT;
+	struct vg_err err = VG_ERR_INIT;
+	sqlite3_stmt *ins = NULL;
+	int used = 0, high = 0;
+
+	o.page_size = 65536;
+	o.cache_kib = 1024;
+	sqlite3 *db = open_ok(f->db, &o);
+	assert_int_equal(pragma_int(db, "PRAGMA page_size"), 65536);
+	assert_int_equal(vg_db_exec(db, "CREATE TABLE t (v BLOB)", "creating the test table", &err),
+			 0);
+	assert_int_equal(vg_db_begin(db, &err), 0);
+	assert_int_equal(vg_db_prepare(db, "INSERT INTO t (v) VALUES (zeroblob(4000))", &ins, &err),
+			 0);
+	for (int i = 0; i < 4096; i++) /* 16 MiB of rows */
+		assert_int_equal(vg_db_step(ins, "inserting", &err), 0);
+	sqlite3_finalize(ins);
+	assert_int_equal(vg_db_end(db, 0, &err), 0);
+	assert_int_equal(sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_USED, &used, &high, 0),
+			 SQLITE_OK);
+	assert_true(used <= 3 * 1024 * 1024); /* 1 MiB and a few pages in use */
+	vg_db_close(db);
+}
+
 static void test_db__errors_name_the_file_and_sqlite_words(void **state)
 {
 	struct vg_test_dbdir *f = *state;
@@ -221,6 +253,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_db__prepare_all_stops_at_the_bad_one, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_db__cache_size_holds_with_large_pages, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_db__open_applies_mode_and_pragmas, setup,
 					    teardown),

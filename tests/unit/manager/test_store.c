@@ -584,6 +584,42 @@ static void test_store__path_and_hash_lookups_span_key_partitions(void **state)
 	store_reader_close(r);
 }
 
+/*
+ * A batch's keys go out in statements of several sizes (1024, 128, 16
+ * rows, then single rows): 293 alerts with four distinct keys each are
+ * 1172 keys, which needs every size. Each key must be stored once.
+ */
+static void test_store__every_key_of_a_batch_is_stored_once(void **state)
+{
+	struct fixture *f = *state;
+	const int n = 293;
+	const int64_t t0 = 1700000000000;
+	struct vg_err err = VG_ERR_INIT;
+	struct store_filter fl = STORE_FILTER_INIT;
+	struct alert_buf b;
+
+	assert_int_equal(store_begin(f->w, &err), 0);
+	for (int i = 0; i < n; i++) {
+		make_alert(&b, i, t0 + i);
+		/* digests whose first 16 digits differ: one key each */
+		snprintf(b.md5, sizeof(b.md5), "%016x%016x", i + 1, 0);
+		snprintf(b.sha1, sizeof(b.sha1), "%016x%024x", i + 5000, 0);
+		snprintf(b.sha256, sizeof(b.sha256), "%016x%048x", i + 9000, 0);
+		add_ok(f->w, &b.a, true);
+	}
+	assert_int_equal(store_commit(f->w, 1, NULL, &err), 0);
+	assert_int_equal(raw_count(f->db, "SELECT count(*) FROM alert_key"), 4 * n);
+	struct store_reader *r = reader_ok(f->db);
+	const int probe[] = {0, 255, n - 1};
+	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+		char hash[65];
+		snprintf(hash, sizeof(hash), "%016x%048x", probe[i] + 9000, 0);
+		fl.hash = hash;
+		assert_int_equal(count_ok(r, &fl), 1);
+	}
+	store_reader_close(r);
+}
+
 /* A class first seen in a rolled back batch is gone with it: the cache must forget it. */
 static void test_store__rollback_forgets_new_rule_classes(void **state)
 {
@@ -787,6 +823,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store__path_and_hash_lookups_span_key_partitions,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store__every_key_of_a_batch_is_stored_once, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store__rollback_forgets_new_rule_classes, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store__malformed_alert_id_is_eparse, setup,
