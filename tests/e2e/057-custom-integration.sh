@@ -49,6 +49,7 @@ case ${args[4]} in *.options) ;; *) fail "options file: ${args[4]}" ;; esac
 grep '^{' "$T/custom.out" | jq -e 'select(.rule.id == "554")' >/dev/null || fail "alert JSON"
 [ -z "$(ls "$T/home/tmp" 2>/dev/null)" ] || fail "temp files left: $(ls "$T/home/tmp")"
 grep -q "custom-e2e.*done" "$T/home/logs/integrations.log" || fail "integrations.log"
+! grep -q "Timeout running" "$T/home/logs/vigie.log" || fail "a quick script was killed as timed out"
 ! grep -qF custom-secret "$T/home/logs/vigie.log" "$T/home/logs/integrations.log" ||
 	fail "the key is in a log"
 echo ok
