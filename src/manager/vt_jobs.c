@@ -448,16 +448,23 @@ static int vt_jobs_changed(int rc, int64_t changed, int64_t id, const char *what
 	return rc;
 }
 
-int vt_jobs_start(struct vt_jobs *j, int64_t id, int64_t now_ms, struct vg_err *err)
+/* A transition that takes only the job id and the time (start, revive). */
+static int vt_jobs_move(struct vt_jobs *j, enum vt_jobs_stmt which, int64_t id, int64_t now_ms,
+			const char *doing, const char *what, struct vg_err *err)
 {
-	sqlite3_stmt *st = j->st[JS_START];
+	sqlite3_stmt *st = j->st[which];
 	int64_t n = 0;
 	int rc;
 
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, now_ms);
-	rc = vt_jobs_run(j, st, "starting a job", &n, err);
-	return vt_jobs_changed(rc, n, id, "started (queued)", err);
+	rc = vt_jobs_run(j, st, doing, &n, err);
+	return vt_jobs_changed(rc, n, id, what, err);
+}
+
+int vt_jobs_start(struct vt_jobs *j, int64_t id, int64_t now_ms, struct vg_err *err)
+{
+	return vt_jobs_move(j, JS_START, id, now_ms, "starting a job", "started (queued)", err);
 }
 
 int vt_jobs_complete(struct vt_jobs *j, int64_t id, const char *outcome, int64_t now_ms,
@@ -532,14 +539,7 @@ int vt_jobs_postpone(struct vt_jobs *j, int64_t id, int64_t next_try_ms, int64_t
 
 int vt_jobs_revive(struct vt_jobs *j, int64_t id, int64_t now_ms, struct vg_err *err)
 {
-	sqlite3_stmt *st = j->st[JS_REVIVE];
-	int64_t n = 0;
-	int rc;
-
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now_ms);
-	rc = vt_jobs_run(j, st, "reviving a job", &n, err);
-	return vt_jobs_changed(rc, n, id, "revived (dead)", err);
+	return vt_jobs_move(j, JS_REVIVE, id, now_ms, "reviving a job", "revived (dead)", err);
 }
 
 int vt_jobs_prune(struct vt_jobs *j, int64_t before_ms, int64_t max, int64_t *deleted,
