@@ -5,7 +5,8 @@
  * on its files (pid file lock, agents.db, events.db, alerts.db,
  * integrations.db), so the command works whether the manager runs or not
  * and never takes a lock it could wait on. The quota's limits come from
- * the configuration's virustotal <integration> (they are not stored).
+ * the configuration's virustotal <integration> (they are not stored),
+ * lowered by an allowance VirusTotal reported, which is (vt_quota.h).
  */
 #include "cli/status.h"
 

@@ -361,6 +361,8 @@ static int open_state(struct integrator *it, struct vg_err *err)
 	if (rc == 0)
 		rc = vg_db_prepare(it->db, "DELETE FROM int_outbox WHERE seq <= ?1",
 				   &it->st_out_del, err);
+	if (rc == 0)
+		rc = int__vt_allowance_init(it, err);
 	if (rc == 0 && requeued > 0)
 		vg_log_info("integrator: %" PRId64
 			    " lookups interrupted by a stop are queued again",

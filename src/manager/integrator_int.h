@@ -33,6 +33,10 @@
 #define INT_BACKOFF_BASE_MS 5000   /* first retry after a failure */
 #define INT_BACKOFF_MAX_MS 600000  /* retries at most 10 minutes apart */
 #define INT_QUOTA_BACKOFF_MS 60000 /* after a 429 */
+/* use_quota_endpoint: overall_quotas is asked this often, and sooner again
+ * after a failure (network, timeout, 5xx) */
+#define INT_ALLOWANCE_PERIOD_MS 3600000
+#define INT_ALLOWANCE_RETRY_MS 300000
 
 /* One custom-* integration: its script runs for one alert at a time. */
 struct int_custom {
@@ -63,6 +67,12 @@ struct integrator {
 	bool quota_announced;  /* 87101 raised for the current back-off */
 	int64_t net_wait_ms;   /* VirusTotal unreachable: no lookup before this */
 	int64_t net_failures;  /* in a row; 0 once VirusTotal answers again */
+	/* use_quota_endpoint: the key's allowance from overall_quotas */
+	bool allowance_on;                       /* the option is set */
+	bool allowance_first;                    /* lookups wait for the first answer */
+	bool allowance_inflight;                 /* a request is out */
+	int64_t allowance_next_ms;               /* the next request */
+	enum vt_allowance_state allowance_state; /* the last answer's, warned once */
 	/* custom-* */
 	struct int_custom *customs;
 	size_t ncustoms;
@@ -102,6 +112,15 @@ int int__vt_schedule(struct integrator *it, struct vg_err *err) VG_MUST_CHECK;
 
 /* vt_done_fn: a lookup ended; lookup_ctx is the sha256 (vg_free'd here). */
 void int__vt_done(void *ctx, void *lookup_ctx, const struct vt_answer *a, long latency_ms);
+
+/*
+ * use_quota_endpoint: set the allowance state up at start (a stored
+ * allowance is forgotten when the option is off); inside no transaction.
+ */
+int int__vt_allowance_init(struct integrator *it, struct vg_err *err) VG_MUST_CHECK;
+
+/* vt_allowance_fn: apply what overall_quotas said (ctx: the integrator). */
+void int__vt_allowance_done(void *ctx, const struct vt_allowance *a);
 
 /* How long the thread may sleep before VirusTotal work is due (ms, >= 0). */
 int64_t int__vt_next_ms(struct integrator *it, int64_t now);

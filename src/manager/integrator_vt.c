@@ -13,6 +13,13 @@
  * pauses lookups (one alert says so), a timeout, 5xx, bad answer or
  * network failure retries with exponential back-off, and the job dies
  * (visibly: vt_jobs dead state and an error alert) after max_attempts.
+ *
+ * With use_quota_endpoint, the key's real allowance is asked from
+ * /users/{key}/overall_quotas at start (lookups wait for that first
+ * answer, at most the client's timeout), every hour, and after a 429; it
+ * lowers the quota's day and month limits (vt_quota_set_allowance) and
+ * raises its used counters. The endpoint is optional: an answer it cannot
+ * give is one warning and the configured limits, never an alert.
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -255,6 +262,124 @@ int int__vt_take_alert(struct integrator *it, const struct store_alert *a, struc
 	return rc;
 }
 
+/* ---------------------------------------------------------------- allowance */
+
+int int__vt_allowance_init(struct integrator *it, struct vg_err *err)
+{
+	int rc;
+
+	it->allowance_on = it->vt != NULL && it->vt->vt.use_quota_endpoint;
+	it->allowance_first = it->allowance_on;
+	it->allowance_state = VT_ALLOWANCE_OK;
+	if (it->allowance_on)
+		return 0; /* what was stored holds until the first answer */
+	/* the option was turned off: VirusTotal's old word no longer applies */
+	rc = int__begin(it, err);
+	if (rc == 0)
+		rc = vt_quota_set_allowance(it->quota, VT_WINDOW_DAY, 0, err);
+	if (rc == 0)
+		rc = vt_quota_set_allowance(it->quota, VT_WINDOW_MONTH, 0, err);
+	return int__end(it, rc, err);
+}
+
+/* Ask overall_quotas when it is due; a request that cannot start is retried. */
+static void allowance_ask(struct integrator *it)
+{
+	int64_t now = int__now(it);
+	struct vg_err err = VG_ERR_INIT;
+
+	if (!it->allowance_on || it->allowance_inflight || it->auth_paused ||
+	    now < it->allowance_next_ms)
+		return;
+	if (vt_client_allowance(it->client, int__vt_allowance_done, it, &err) != 0) {
+		vg_log_warn("VirusTotal allowance not asked: %s", err.msg);
+		it->allowance_first = false;
+		it->allowance_next_ms = now + INT_ALLOWANCE_RETRY_MS;
+		return;
+	}
+	it->allowance_inflight = true;
+	it->allowance_next_ms = now + INT_ALLOWANCE_PERIOD_MS;
+}
+
+/* One window of the answer into the quota; unknown: the configuration's. */
+static int allowance_window(struct integrator *it, enum vt_window w,
+			    const struct vt_allowance_window *a, struct vg_err *err)
+{
+	int rc = vt_quota_set_allowance(it->quota, w, a->known ? a->allowed : 0, err);
+
+	if (rc == 0 && a->known)
+		rc = vt_quota_observe(it->quota, int__now(it), w, a->used, err);
+	return rc;
+}
+
+static void allowance_log(struct integrator *it, const struct vt_allowance *a)
+{
+	struct vt_quota_status q;
+	struct vg_err err = VG_ERR_INIT;
+
+	if (vt_quota_status(it->quota, int__now(it), &q, &err) != 0) {
+		vg_log_warn("%s", err.msg);
+		return;
+	}
+	vg_log_info("VirusTotal allowance: day %lld used of %lld, month %lld used of %lld "
+		    "(%s); limits now %lld a day, %lld a month (0: unlimited)",
+		    (long long)a->day.used, (long long)a->day.allowed, (long long)a->month.used,
+		    (long long)a->month.allowed,
+		    a->day.known && a->month.known ? "both reported"
+		    : a->day.known                 ? "no monthly window"
+						   : "no daily window",
+		    (long long)q.w[VT_WINDOW_DAY].limit, (long long)q.w[VT_WINDOW_MONTH].limit);
+}
+
+/* Not OK: warn once per state; unavailable forgets what was stored. */
+static int allowance_failed(struct integrator *it, const struct vt_allowance *a, struct vg_err *err)
+{
+	int rc = 0;
+
+	if (a->state != it->allowance_state)
+		vg_log_warn("VirusTotal allowance (overall_quotas) %s: %s; %s",
+			    vt_allowance_state_name(a->state), a->detail,
+			    a->state == VT_ALLOWANCE_UNAVAILABLE
+				? "the configured limits apply"
+				: "the last known limits apply, asking again later");
+	if (a->state == VT_ALLOWANCE_FAILED) {
+		it->allowance_next_ms = int__now(it) + INT_ALLOWANCE_RETRY_MS;
+		return 0;
+	}
+	rc = vt_quota_set_allowance(it->quota, VT_WINDOW_DAY, 0, err);
+	if (rc == 0)
+		rc = vt_quota_set_allowance(it->quota, VT_WINDOW_MONTH, 0, err);
+	return rc;
+}
+
+void int__vt_allowance_done(void *ctx, const struct vt_allowance *a)
+{
+	struct integrator *it = ctx;
+	struct vg_err err = VG_ERR_INIT;
+	int rc = int__begin(it, &err);
+
+	it->allowance_inflight = false;
+	it->allowance_first = false;
+	if (rc == 0 && a->state == VT_ALLOWANCE_OK) {
+		rc = allowance_window(it, VT_WINDOW_DAY, &a->day, &err);
+		if (rc == 0)
+			rc = allowance_window(it, VT_WINDOW_MONTH, &a->month, &err);
+	} else if (rc == 0) {
+		rc = allowance_failed(it, a, &err);
+	}
+	rc = int__end(it, rc, &err);
+	it->allowance_state = a->state;
+	if (rc != 0) {
+		vg_log_error("VirusTotal allowance not applied: %s", err.msg);
+		return;
+	}
+	if (a->state == VT_ALLOWANCE_OK)
+		allowance_log(it, a);
+	/* a wait computed with the old limits is computed again (not a 429's) */
+	if (!it->quota_announced)
+		it->quota_wait_ms = 0;
+}
+
 /* ---------------------------------------------------------------- scheduling */
 
 /* Serve j from the cache in its own transaction: true when it was a hit. */
@@ -334,13 +459,14 @@ int int__vt_schedule(struct integrator *it, struct vg_err *err)
 
 	if (it->vt == NULL)
 		return 0;
+	allowance_ask(it);
 	rc = vt_jobs_ready(it->jobs, int__now(it), it->batch, INT_JOBS_BATCH, &n, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct vt_job *j = &it->batch[i];
 		bool go = false;
 		if (serve_cached(it, j, err))
 			continue;
-		if (it->auth_paused || int__now(it) < it->quota_wait_ms ||
+		if (it->auth_paused || it->allowance_first || int__now(it) < it->quota_wait_ms ||
 		    started_before(it->batch, i))
 			continue; /* stays queued; a twin's answer completes it */
 		rc = take_quota(it, j, &go, err);
@@ -360,6 +486,9 @@ int64_t int__vt_next_ms(struct integrator *it, int64_t now)
 		ms = it->quota_wait_ms - now;
 	if (it->net_wait_ms > now && it->net_wait_ms - now < ms)
 		ms = it->net_wait_ms - now;
+	if (it->allowance_on && !it->allowance_inflight && !it->auth_paused &&
+	    it->allowance_next_ms - now < ms)
+		ms = it->allowance_next_ms > now ? it->allowance_next_ms - now : 0;
 	return ms;
 }
 
@@ -407,6 +536,9 @@ static int on_pause(struct integrator *it, const struct vt_job *jobs, size_t n,
 	} else {
 		it->quota_wait_ms = until;
 		it->quota_announced = true;
+		/* VirusTotal counted more than Vigie did: ask it how much */
+		if (it->allowance_on && !it->allowance_inflight)
+			it->allowance_next_ms = now;
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = vt_jobs_postpone(it->jobs, jobs[i].id, until, now, err);

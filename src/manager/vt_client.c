@@ -9,9 +9,13 @@
  * and body), then reported through done().
  *
  * The API key lives in one header list, "x-apikey: KEY", shared by every
- * handle (libcurl reads it, never copies it into a URL); it is wiped when
- * the client is freed. CURLOPT_VERBOSE is never set, so libcurl prints no
- * headers, and no message built here quotes the key.
+ * handle; it is wiped when the client is freed. A file lookup never puts
+ * it in a URL. The overall_quotas request must (VirusTotal's path is
+ * /users/{key}/...): its URL is built from the header's copy, handed to
+ * libcurl and wiped, and its answer's detail is made of curl's fixed error
+ * names only, never curl's error buffer, which may quote the URL.
+ * CURLOPT_VERBOSE is never set, so libcurl prints no headers or URLs, and
+ * no message built here quotes the key.
  *
  * Thread model: everything but vt_client_wakeup runs on the owner's thread.
  */
@@ -30,6 +34,9 @@
 #include "lib/str.h"
 
 #define VT_URL_MAX 2048u
+#define VT_KEY_HEADER "x-apikey: "
+/* base URL (at most VT_URL_MAX / 2) + /users/ + the key percent-encoded */
+#define VT_ALLOWANCE_URL_MAX (VT_URL_MAX / 2 + 3 * VT_API_KEY_MAX + 32)
 /* "Vigie/x.y.z; gzip": VirusTotal only gzips for a user agent saying gzip
  * (the AppEngine rule, reference virustotal-api.md §0). */
 #define VT_USER_AGENT "Vigie/" VIGIE_VERSION "; gzip"
@@ -38,6 +45,8 @@ struct vt_xfer {
 	struct vt_client *c;
 	CURL *easy;
 	void *ctx;
+	vt_allowance_fn allowance_fn; /* non-NULL: an overall_quotas request */
+	size_t max_body;
 	struct vg_buf body;
 	bool too_big; /* the write callback refused bytes past max_body */
 	int64_t start_ms;
@@ -124,7 +133,7 @@ static int make_headers(struct vt_client *c, const char *key, struct vg_err *err
 	struct curl_slist *l;
 	int rc = 0;
 
-	snprintf(h, sizeof(h), "x-apikey: %s", key);
+	snprintf(h, sizeof(h), VT_KEY_HEADER "%s", key);
 	l = curl_slist_append(NULL, h);
 	explicit_bzero(h, sizeof(h)); /* libcurl holds the only copy now */
 	if (l != NULL)
@@ -184,7 +193,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	struct vt_xfer *x = arg;
 	size_t len = size * n; /* libcurl guarantees size == 1 */
 
-	if (len > x->c->max_body - x->body.len) {
+	if (len > x->max_body - x->body.len) {
 		x->too_big = true;
 		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
 	}
@@ -202,6 +211,14 @@ static void xfer_free(struct vt_xfer *x)
 	if (x->easy != NULL) {
 		curl_multi_remove_handle(x->c->multi, x->easy);
 		curl_easy_cleanup(x->easy);
+	}
+	if (x->allowance_fn != NULL) {
+		/* the body may echo the key, the error buffer quote the URL */
+		if (x->body.data != NULL)
+			explicit_bzero(x->body.data, x->body.len);
+		vg_buf_free(&x->body);
+		vg_freezero(x, sizeof(*x));
+		return;
 	}
 	vg_buf_free(&x->body);
 	vg_free(x);
@@ -247,12 +264,45 @@ static bool xfer_setopts(struct vt_xfer *x, const char *url)
 	/* Content-Length over the cap ends it before any byte; the write
 	 * callback caps the decoded size (a gzip bomb) and chunked answers. */
 	ok = ok &&
-	     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body) == CURLE_OK;
+	     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body) == CURLE_OK;
 	ok = ok && curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK;
 	ok = ok && curl_easy_setopt(e, CURLOPT_WRITEDATA, x) == CURLE_OK;
 	ok = ok && curl_easy_setopt(e, CURLOPT_PRIVATE, x) == CURLE_OK;
 	ok = ok && curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) == CURLE_OK;
 	return ok;
+}
+
+static struct vt_xfer *xfer_new(struct vt_client *c, void *ctx, size_t max_body)
+{
+	struct vt_xfer *x = vg_xcalloc(1, sizeof(*x));
+
+	x->c = c;
+	x->ctx = ctx;
+	x->max_body = max_body;
+	vg_buf_init(&x->body, max_body);
+	return x;
+}
+
+/* Hand x, its URL built, to the multi; on failure x is the caller's still. */
+static int xfer_start(struct vt_xfer *x, const char *url, struct vg_err *err)
+{
+	struct vt_client *c = x->c;
+
+	x->easy = curl_easy_init();
+	if (x->easy == NULL || !xfer_setopts(x, url))
+		return vg_err_set(err, VG_EINTERNAL, "vt: libcurl refused the request's options");
+	x->start_ms = now_ms();
+	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+		return vg_err_set(err, VG_EINTERNAL, "vt: curl_multi_add_handle failed");
+	}
+	x->next = c->xfers;
+	if (c->xfers != NULL)
+		c->xfers->prev = x;
+	c->xfers = x;
+	c->inflight++;
+	return 0;
 }
 
 int vt_client_lookup(struct vt_client *c, const char *sha256, void *ctx, struct vg_err *err)
@@ -271,10 +321,7 @@ int vt_client_lookup(struct vt_client *c, const char *sha256, void *ctx, struct 
 				VT_CLIENT_MAX_INFLIGHT);
 		goto out;
 	}
-	x = vg_xcalloc(1, sizeof(*x));
-	x->c = c;
-	x->ctx = ctx;
-	vg_buf_init(&x->body, c->max_body);
+	x = xfer_new(c, ctx, c->max_body);
 	for (i = 0; i < 64; i++) {
 		int d = vg_hex_digit(sha256[i]);
 		if (d < 0) {
@@ -289,27 +336,53 @@ int vt_client_lookup(struct vt_client *c, const char *sha256, void *ctx, struct 
 		rc = vg_err_set(err, rc, "vt: lookup URL too long");
 		goto out;
 	}
-	x->easy = curl_easy_init();
-	if (x->easy == NULL || !xfer_setopts(x, vg_buf_cstr(&url))) {
-		rc = vg_err_set(err, VG_EINTERNAL, "vt: libcurl refused the lookup's options");
-		goto out;
-	}
-	x->start_ms = now_ms();
-	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
-		curl_easy_cleanup(x->easy);
-		x->easy = NULL;
-		rc = vg_err_set(err, VG_EINTERNAL, "vt: curl_multi_add_handle failed");
-		goto out;
-	}
-	x->next = c->xfers;
-	if (c->xfers != NULL)
-		c->xfers->prev = x;
-	c->xfers = x; /* transferred */
-	c->inflight++;
-	x = NULL;
+	rc = xfer_start(x, vg_buf_cstr(&url), err);
+	if (rc == 0)
+		x = NULL; /* transferred */
 out:
 	xfer_free(x);
 	vg_buf_free(&url);
+	return rc;
+}
+
+/*
+ * {base}/users/{key, percent-encoded}/overall_quotas into url (stack, so
+ * no realloc leaves a copy of the key behind; the caller wipes it). The
+ * base is at most VT_URL_MAX / 2, the key under VT_API_KEY_MAX: it fits.
+ */
+static void allowance_url(const struct vt_client *c, char url[VT_ALLOWANCE_URL_MAX])
+{
+	const char *k = c->headers->data + strlen(VT_KEY_HEADER);
+	size_t n = (size_t)snprintf(url, VT_ALLOWANCE_URL_MAX, "%s/users/", c->base_url);
+
+	for (; *k != '\0'; k++) {
+		unsigned char ch = (unsigned char)*k;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~')
+			url[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(url + n, VT_ALLOWANCE_URL_MAX - n, "%%%02X", ch);
+	}
+	snprintf(url + n, VT_ALLOWANCE_URL_MAX - n, "/overall_quotas");
+}
+
+int vt_client_allowance(struct vt_client *c, vt_allowance_fn fn, void *ctx, struct vg_err *err)
+{
+	char url[VT_ALLOWANCE_URL_MAX];
+	struct vt_xfer *x;
+	int rc;
+
+	if (c->inflight >= VT_CLIENT_MAX_INFLIGHT)
+		return vg_err_set(err, VG_ETOOBIG, "vt: %u requests already in flight",
+				  VT_CLIENT_MAX_INFLIGHT);
+	x = xfer_new(c, ctx,
+		     c->max_body < VT_ALLOWANCE_BODY_MAX ? c->max_body : VT_ALLOWANCE_BODY_MAX);
+	x->allowance_fn = fn;
+	allowance_url(c, url);
+	rc = xfer_start(x, url, err); /* libcurl keeps its own copy of the URL */
+	explicit_bzero(url, sizeof(url));
+	if (rc != 0)
+		xfer_free(x);
 	return rc;
 }
 
@@ -362,6 +435,25 @@ static void xfer_answer(struct vt_xfer *x, CURLcode res, struct vt_answer *a)
 	}
 }
 
+/* A finished overall_quotas request: no errbuf, no body text (see top). */
+static void xfer_allowance(struct vt_xfer *x, CURLcode res, struct vt_allowance *a)
+{
+	long status = 0;
+	char detail[128];
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (res == CURLE_OK) {
+		vt_allowance_parse(status, x->body.data, x->body.len, a);
+		return;
+	}
+	if (res == CURLE_WRITE_ERROR || res == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(detail, sizeof(detail), "body over %zu bytes", x->max_body);
+		vt_allowance_fail(a, VT_ALLOWANCE_UNAVAILABLE, status, detail);
+		return;
+	}
+	vt_allowance_fail(a, VT_ALLOWANCE_FAILED, status, curl_easy_strerror(res));
+}
+
 /* Report and free every transfer the multi says is done; returns how many. */
 static size_t reap(struct vt_client *c, vt_done_fn done, void *done_ctx)
 {
@@ -372,6 +464,8 @@ static size_t reap(struct vt_client *c, vt_done_fn done, void *done_ctx)
 	while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
 		struct vt_xfer *x = NULL;
 		struct vt_answer a;
+		struct vt_allowance al;
+		vt_allowance_fn afn;
 		void *ctx;
 		long latency;
 
@@ -380,13 +474,19 @@ static size_t reap(struct vt_client *c, vt_done_fn done, void *done_ctx)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		if (x == NULL)
 			continue;
-		xfer_answer(x, m->data.result, &a);
+		afn = x->allowance_fn;
+		if (afn != NULL)
+			xfer_allowance(x, m->data.result, &al);
+		else
+			xfer_answer(x, m->data.result, &a);
 		latency = (long)(now_ms() - x->start_ms);
 		ctx = x->ctx;
 		xfer_unlink(x);
 		xfer_free(x); /* m is invalid from here */
 		n++;
-		if (done != NULL)
+		if (afn != NULL)
+			afn(ctx, &al);
+		else if (done != NULL)
 			done(done_ctx, ctx, &a, latency);
 	}
 	return n;

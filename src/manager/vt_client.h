@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "lib/err.h"
+#include "manager/vt_allowance.h"
 #include "manager/vt_answer.h"
 
 #define VT_BASE_URL_DEFAULT "https://www.virustotal.com/api/v3"
@@ -98,7 +99,25 @@ int vt_client_lookup(struct vt_client *c, const char *sha256, void *ctx,
 int vt_client_run(struct vt_client *c, int timeout_ms, vt_done_fn done, void *done_ctx,
 		  struct vg_err *err) VG_MUST_CHECK;
 
-/* Lookups started and not yet reported by done(). */
+/*
+ * Called by vt_client_run when an overall_quotas request ends: ctx is what
+ * vt_client_allowance was given, a the result (borrowed for the call). It
+ * may start lookups or another allowance request; not free the client.
+ */
+typedef void (*vt_allowance_fn)(void *ctx, const struct vt_allowance *a);
+
+/*
+ * Start GET {base_url}/users/{key}/overall_quotas; fn(ctx, ...) is called
+ * by the vt_client_run that sees it end (done() is not called for it). It
+ * shares the connections, the timeouts and VT_CLIENT_MAX_INFLIGHT with the
+ * lookups; its body cap is VT_ALLOWANCE_BODY_MAX. VG_ETOOBIG when full,
+ * VG_EINTERNAL if libcurl fails (messages never quote the key or the URL).
+ * On failure fn is never called.
+ */
+int vt_client_allowance(struct vt_client *c, vt_allowance_fn fn, void *ctx,
+			struct vg_err *err) VG_MUST_CHECK;
+
+/* Lookups and allowance requests started and not yet reported. */
 size_t vt_client_inflight(const struct vt_client *c);
 
 /* Make a vt_client_run that waits (or the next one) return early. Any thread. */

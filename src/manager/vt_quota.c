@@ -10,7 +10,9 @@
  *                     a counter whose key is not the current period counts
  *                     0 (the reset is implicit: no timer, nothing to miss
  *                     while the manager is down). 'announced': the UTC day
- *                     of the last "quota exhausted" alert.
+ *                     of the last "quota exhausted" alert. 'day_allowed' and
+ *                     'month_allowed' (period 0): the allowance VirusTotal
+ *                     reported, in "used"; absent when none is known.
  *
  * Every call reads the state from the database, so the caller's rollback
  * is the only undo needed. The calendar is computed here (Howard Hinnant's
@@ -44,6 +46,7 @@ enum vt_quota_stmt {
 	QS_PERIOD_SET,
 	QS_UNADD,
 	QS_PERIOD_SUB,
+	QS_PERIOD_DEL,
 	QS_N,
 };
 
@@ -73,6 +76,7 @@ static const char *const vt_quota_sql[QS_N] = {
 		 " WHERE at_ms = ?1 LIMIT 1)",
     [QS_PERIOD_SUB] = "UPDATE vt_quota_period SET used = used - 1 WHERE name = ?1"
 		      " AND period = ?2 AND used > 0",
+    [QS_PERIOD_DEL] = "DELETE FROM vt_quota_period WHERE name = ?1",
 };
 
 static const char *const vt_window_names[VT_WINDOW_N] = {"minute", "day", "month"};
@@ -80,8 +84,11 @@ static const char *const vt_window_names[VT_WINDOW_N] = {"minute", "day", "month
 struct vt_quota {
 	sqlite3 *db; /* borrowed */
 	sqlite3_stmt *st[QS_N];
-	int64_t limit[VT_WINDOW_N];
+	int64_t limit[VT_WINDOW_N]; /* configured; see vt_quota_effective */
 };
+
+/* The row holding VirusTotal's reported allowance of w (day, month). */
+static const char *const vt_allowed_names[VT_WINDOW_N] = {NULL, "day_allowed", "month_allowed"};
 
 const char *vt_window_name(enum vt_window w)
 {
@@ -278,6 +285,35 @@ static void vt_quota_left(struct vt_quota_use *u)
 	u->left = u->limit == 0 ? -1 : (u->used < u->limit ? u->limit - u->used : 0);
 }
 
+/*
+ * The limit that applies: the configured one, lowered to what VirusTotal
+ * reported; a configured 0 (unlimited) takes the reported one as is.
+ */
+static int64_t vt_quota_effective(int64_t configured, int64_t reported)
+{
+	if (reported <= 0)
+		return configured;
+	if (configured == 0 || reported < configured)
+		return reported;
+	return configured;
+}
+
+/* Every window's limit into out (the reported allowances read from the db). */
+static int vt_quota_limits(struct vt_quota *q, struct vt_quota_status *out, struct vg_err *err)
+{
+	int rc = 0;
+
+	for (int w = 0; w < VT_WINDOW_N; w++) {
+		int64_t reported = 0;
+		if (vt_allowed_names[w] != NULL)
+			rc = vt_quota_period_used(q, vt_allowed_names[w], 0, &reported, err);
+		if (rc != 0)
+			return rc;
+		out->w[w].limit = vt_quota_effective(q->limit[w], reported);
+	}
+	return 0;
+}
+
 /* Fill out for now_ms; out->wait_until_ms > now_ms when a window is full. */
 static int vt_quota_check(struct vt_quota *q, int64_t now_ms, struct vt_quota_status *out,
 			  enum vt_window *blocked, struct vg_err *err)
@@ -286,9 +322,10 @@ static int vt_quota_check(struct vt_quota *q, int64_t now_ms, struct vt_quota_st
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	for (int w = 0; w < VT_WINDOW_N; w++)
-		out->w[w].limit = q->limit[w];
-	rc = vt_quota_minute(q, now_ms, &out->w[VT_WINDOW_MINUTE], &wait[VT_WINDOW_MINUTE], err);
+	rc = vt_quota_limits(q, out, err);
+	if (rc == 0)
+		rc = vt_quota_minute(q, now_ms, &out->w[VT_WINDOW_MINUTE], &wait[VT_WINDOW_MINUTE],
+				     err);
 	if (rc == 0)
 		rc = vt_quota_period_used(q, "day", vt_quota_day(now_ms),
 					  &out->w[VT_WINDOW_DAY].used, err);
@@ -385,6 +422,23 @@ int vt_quota_observe(struct vt_quota *q, int64_t now_ms, enum vt_window w, int64
 		return vt_quota_period_write(q, QS_PERIOD_RAISE, "month", vt_quota_month(now_ms),
 					     used, err);
 	return vg_err_set(err, VG_EPARSE, "only the day and month quota counters can be raised");
+}
+
+int vt_quota_set_allowance(struct vt_quota *q, enum vt_window w, int64_t allowed,
+			   struct vg_err *err)
+{
+	sqlite3_stmt *st = q->st[QS_PERIOD_DEL];
+	const char *name = (unsigned)w < VT_WINDOW_N ? vt_allowed_names[w] : NULL;
+
+	if (name == NULL || allowed < 0)
+		return vg_err_set(err, VG_EPARSE,
+				  "only a day or month allowance of 0 or more can be set");
+	if (allowed > 0)
+		return vt_quota_period_write(
+		    q, QS_PERIOD_SET, name, 0,
+		    allowed < VT_QUOTA_LIMIT_MAX ? allowed : VT_QUOTA_LIMIT_MAX, err);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	return vt_quota_run(st, "forgetting a reported allowance", err);
 }
 
 int vt_quota_exhausted_notice(struct vt_quota *q, int64_t now_ms, bool *announce,

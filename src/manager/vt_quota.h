@@ -12,6 +12,24 @@
  * Day and month are plain UTC calendar arithmetic on epoch time (no
  * localtime, no time zone, so daylight saving time cannot move a reset).
  *
+ * VirusTotal's word (GET /users/{key}/overall_quotas, vt_allowance.h) can
+ * lower the day and month limits at run time: vt_quota_set_allowance
+ * stores the reported allowance, and the limit that applies is
+ *   configured 0 (unlimited)  -> the reported allowance
+ *   otherwise                 -> min(configured, reported)
+ * never above a non-zero configured value. Why: the configuration is the
+ * operator's budget, and it can be deliberately below the key's allowance
+ * (a key shared by several managers or tools, a premium key whose
+ * allowance is not all Vigie's), so a report must not spend more than was
+ * granted; a key allowing less than configured is a fact, and scheduling
+ * past it only buys 429s. 0 means "no budget of my own": VirusTotal's word
+ * is then the only limit. The reported allowance is stored in the database
+ * like the counters, so `vigie status` (which opens the quota with the
+ * configured limits) shows the same limit as the manager, and a restart
+ * keeps it until the next report. vt_quota_observe raises the used counters
+ * to what VirusTotal reports (requests of other users of the key count).
+ * The minute limit is never reported (VirusTotal has no minute counter).
+ *
  * vt_quota_take is the only way to spend: it refuses (VG_ETOOBIG) with the
  * earliest time a request may go, or records the request. All state lives
  * in the database and is read on each call (nothing cached in memory), so
@@ -61,7 +79,7 @@ enum vt_window {
 };
 
 struct vt_quota_use {
-	int64_t limit;    /* 0 = unlimited */
+	int64_t limit;    /* the one that applies (see above); 0 = unlimited */
 	int64_t used;     /* in the current window */
 	int64_t left;     /* limit - used, at least 0; -1 when unlimited */
 	int64_t reset_ms; /* minute: when the oldest counted request leaves the
@@ -120,6 +138,16 @@ int vt_quota_status(struct vt_quota *q, int64_t now_ms, struct vt_quota_status *
  */
 int vt_quota_observe(struct vt_quota *q, int64_t now_ms, enum vt_window w, int64_t used,
 		     struct vg_err *err) VG_MUST_CHECK;
+
+/*
+ * Store VirusTotal's reported allowance of window w (VT_WINDOW_DAY or
+ * VT_WINDOW_MONTH), which caps that window's limit as described above;
+ * allowed 0 forgets it (the configured limit applies again). Values above
+ * VT_QUOTA_LIMIT_MAX are stored as that. VG_EPARSE for the minute window or
+ * a negative value. vt_quota_status's limit is the one that applies.
+ */
+int vt_quota_set_allowance(struct vt_quota *q, enum vt_window w, int64_t allowed,
+			   struct vg_err *err) VG_MUST_CHECK;
 
 /*
  * Whether to raise the "quota exhausted" alert now: *announce becomes true

@@ -43,6 +43,14 @@
 #define SHA_SLOW_ANSWER H(7)
 #define SHA_GZIP_BOMB H(8)
 #define SHA_HANG_UP H(9) /* the connection closed after the request, no answer */
+/* overall_quotas: the answer depends on the key in the path */
+#define KEY_FORBIDDEN "forbidden/key+with%odd?chars#0123456789"
+#define KEY_FORBIDDEN_URL "forbidden%2Fkey%2Bwith%25odd%3Fchars%230123456789"
+#define KEY_HANG_UP "hang-up-key-0123456789abcdef"
+#define QUOTAS_BODY                                                                                \
+	"{\"data\":{\"api_requests_daily\":{\"user\":{\"allowed\":5,\"used\":2}},"                 \
+	"\"api_requests_hourly\":{\"user\":{\"allowed\":3600,\"used\":2}},"                        \
+	"\"api_requests_monthly\":{\"user\":{\"allowed\":15500,\"used\":3}}}}"
 #define SMALL_CAP 4096u
 #define MAX_CONNS 64
 #define MAX_REQS 64
@@ -221,7 +229,16 @@ static void *conn_main(void *arg)
 		if (c->s->nreqs < MAX_REQS)
 			c->s->reqs[c->s->nreqs++] = vg_xstrdup(head);
 		pthread_mutex_unlock(&c->s->mu);
-		if (strstr(head, "/files/" EICAR_SHA256 " ") != NULL)
+		if (strstr(head, "/users/" API_KEY "/overall_quotas ") != NULL)
+			reply(c->fd, "200 OK", "", QUOTAS_BODY, SIZE_MAX);
+		else if (strstr(head, "/users/" KEY_FORBIDDEN_URL "/overall_quotas ") != NULL)
+			reply(c->fd, "403 Forbidden", "",
+			      "{\"error\":{\"code\":\"ForbiddenError\",\"message\":\"User "
+			      "forbidden/key+with%odd?chars#0123456789 may not\"}}",
+			      SIZE_MAX);
+		else if (strstr(head, "/overall_quotas ") != NULL)
+			; /* KEY_HANG_UP: closed below, unanswered */
+		else if (strstr(head, "/files/" EICAR_SHA256 " ") != NULL)
 			serve_eicar(c, head);
 		else if (strstr(head, SHA_NOT_FOUND) != NULL)
 			reply(c->fd, "404 Not Found", "",
@@ -362,7 +379,21 @@ static void on_done(void *done_ctx, void *lookup_ctx, const struct vt_answer *a,
 		*order += 1;
 }
 
-static struct vt_client *client_for(int port, unsigned timeout_s, size_t max_body)
+struct allowance_result {
+	int calls;
+	struct vt_allowance a;
+};
+
+static void on_allowance(void *ctx, const struct vt_allowance *a)
+{
+	struct allowance_result *r = ctx;
+
+	r->calls++;
+	r->a = *a;
+}
+
+static struct vt_client *client_with_key(int port, const char *key, unsigned timeout_s,
+					 size_t max_body)
 {
 	struct vt_client_opts o = VT_CLIENT_OPTS_INIT;
 	struct vt_client *c = NULL;
@@ -370,13 +401,18 @@ static struct vt_client *client_for(int port, unsigned timeout_s, size_t max_bod
 	char *url = vg_xasprintf("http://127.0.0.1:%d/api/v3/", port);
 
 	o.base_url = url;
-	o.api_key = API_KEY;
+	o.api_key = key;
 	o.timeout_s = timeout_s;
 	o.max_body = max_body;
 	if (vt_client_new(&o, &c, &err) != 0)
 		fail_msg("vt_client_new: %s", err.msg);
 	vg_free(url);
 	return c;
+}
+
+static struct vt_client *client_for(int port, unsigned timeout_s, size_t max_body)
+{
+	return client_with_key(port, API_KEY, timeout_s, max_body);
 }
 
 /* Run c until nothing is in flight or deadline_ms passed. */
@@ -391,6 +427,25 @@ static void drain(struct vt_client *c, long deadline_ms, int *order)
 		waited += 50; /* an upper bound of the time spent */
 	}
 	assert_int_equal(vt_client_inflight(c), 0);
+}
+
+/* One overall_quotas request with key, run to its end. */
+static struct allowance_result allowance_one(int port, const char *key)
+{
+	struct vt_client *c = client_with_key(port, key, 5, 0);
+	struct allowance_result r = {0};
+	struct vg_err err = VG_ERR_INIT;
+
+	assert_int_equal(vt_client_allowance(c, on_allowance, &r, &err), 0);
+	assert_int_equal(vt_client_inflight(c), 1);
+	drain(c, 20000, NULL);
+	vt_client_free(c);
+	assert_int_equal(r.calls, 1);
+	/* no detail ever quotes the key, raw or encoded, nor the URL */
+	assert_null(strstr(r.a.detail, key));
+	assert_null(strstr(r.a.detail, KEY_FORBIDDEN_URL));
+	assert_null(strstr(r.a.detail, "/users/"));
+	return r;
 }
 
 static struct result lookup_one(struct srv *s, const char *sha, unsigned timeout_s, size_t max_body)
@@ -664,6 +719,72 @@ static void test_vt_client__bad_options_and_hashes_are_refused(void **state)
 	vt_client_free(NULL);
 }
 
+/* GET {base}/users/{key}/overall_quotas with the key in its header too. */
+static void test_vt_client__allowance_request_path_and_answer(void **state)
+{
+	struct srv *s = *state;
+	struct vt_client *c = client_for(s->port, 5, 0);
+	struct allowance_result r = {0};
+	struct result lookup = {0};
+	struct vg_err err = VG_ERR_INIT;
+	const char *line = "GET /api/v3/users/" API_KEY "/overall_quotas HTTP/1.1\r\n";
+	char *head;
+
+	/* a lookup beside it: each end goes to its own callback */
+	assert_int_equal(vt_client_lookup(c, SHA_NOT_FOUND, &lookup, &err), 0);
+	assert_int_equal(vt_client_allowance(c, on_allowance, &r, &err), 0);
+	assert_int_equal(vt_client_inflight(c), 2);
+	drain(c, 20000, NULL);
+	vt_client_free(c);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(lookup.calls, 1);
+	assert_int_equal(lookup.a.outcome, VT_NOT_FOUND);
+	assert_int_equal(r.a.state, VT_ALLOWANCE_OK);
+	assert_int_equal(r.a.http_status, 200);
+	assert_int_equal(r.a.day.allowed, 5);
+	assert_int_equal(r.a.day.used, 2);
+	assert_int_equal(r.a.month.allowed, 15500);
+	assert_int_equal(r.a.month.used, 3);
+	head = request_head(s, 0);
+	if (strstr(head, "/overall_quotas") == NULL) {
+		vg_free(head);
+		head = request_head(s, 1);
+	}
+	assert_true(strncmp(head, line, strlen(line)) == 0);
+	assert_true(head_has(head, "\r\nx-apikey: " API_KEY "\r\n"));
+	assert_true(head_has(head, "\r\nuser-agent: Vigie/"));
+	vg_free(head);
+}
+
+/* A key with URL characters is percent-encoded; a 403 echoing it is unquoted. */
+static void test_vt_client__allowance_403_never_quotes_the_key(void **state)
+{
+	struct srv *s = *state;
+	struct allowance_result r = allowance_one(s->port, KEY_FORBIDDEN);
+	char *head = request_head(s, 0);
+
+	assert_int_equal(r.a.state, VT_ALLOWANCE_UNAVAILABLE);
+	assert_int_equal(r.a.http_status, 403);
+	assert_non_null(strstr(head, "GET /api/v3/users/" KEY_FORBIDDEN_URL "/overall_quotas "));
+	vg_free(head);
+}
+
+static void test_vt_client__allowance_failures_never_quote_the_key(void **state)
+{
+	struct srv *s = *state;
+	struct allowance_result r = allowance_one(s->port, KEY_HANG_UP);
+	int port, fd;
+
+	assert_int_equal(r.a.state, VT_ALLOWANCE_FAILED);
+	assert_true(r.a.detail[0] != '\0');
+	fd = listen_any(&port);
+	close(fd); /* nothing listens there any more */
+	r = allowance_one(port, KEY_HANG_UP);
+	assert_int_equal(r.a.state, VT_ALLOWANCE_FAILED);
+	assert_int_equal(r.a.http_status, 0);
+	assert_true(r.a.detail[0] != '\0');
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -693,6 +814,9 @@ int main(void)
 	    T(test_vt_client__lookups_in_flight_complete_independently),
 	    T(test_vt_client__wakeup_ends_a_wait_from_another_thread),
 	    T(test_vt_client__free_cancels_lookups_in_flight),
+	    T(test_vt_client__allowance_request_path_and_answer),
+	    T(test_vt_client__allowance_403_never_quotes_the_key),
+	    T(test_vt_client__allowance_failures_never_quote_the_key),
 	    cmocka_unit_test(test_vt_client__bad_options_and_hashes_are_refused),
 	};
 #undef T

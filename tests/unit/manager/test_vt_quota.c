@@ -405,6 +405,117 @@ static void test_vt_quota__exhaustion_is_announced_once_per_day(void **state)
 	assert_true(announce); /* a new day, exhausted again */
 }
 
+/* set_allowance in its own transaction */
+static void allow(struct fixture *f, enum vt_window w, int64_t allowed)
+{
+	struct vg_err err = VG_ERR_INIT;
+	int rc = vg_db_begin(f->db, &err);
+
+	if (rc == 0)
+		rc = vt_quota_set_allowance(f->q, w, allowed, &err);
+	if (vg_db_end(f->db, rc, &err) != 0)
+		fail_msg("set_allowance: %s", err.msg);
+}
+
+static void test_vt_quota__a_reported_allowance_lowers_the_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct vt_quota_status s;
+	enum vt_window blocked = VT_WINDOW_MINUTE;
+	int64_t wait = 0;
+
+	fx_limits(f, 0, 500, 15500);
+	allow(f, VT_WINDOW_DAY, 5);
+	allow(f, VT_WINDOW_MONTH, 100);
+	status(f, T0, &s);
+	assert_int_equal(s.w[VT_WINDOW_DAY].limit, 5);
+	assert_int_equal(s.w[VT_WINDOW_DAY].left, 5);
+	assert_int_equal(s.w[VT_WINDOW_MONTH].limit, 100);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(take(f, T0 + i, NULL, NULL), 0);
+	assert_int_equal(take(f, T0 + 5, &wait, &blocked), VG_ETOOBIG);
+	assert_int_equal(blocked, VT_WINDOW_DAY);
+	assert_int_equal(wait, JAN1_2024 + 11 * DAY_MS);
+}
+
+static void test_vt_quota__a_reported_allowance_never_raises_the_configuration(void **state)
+{
+	struct fixture *f = *state;
+	struct vt_quota_status s;
+
+	fx_limits(f, 4, 500, 15500);
+	allow(f, VT_WINDOW_DAY, 1000000);
+	allow(f, VT_WINDOW_MONTH, (int64_t)VT_QUOTA_LIMIT_MAX * 60); /* the doc's hourly-sized */
+	status(f, T0, &s);
+	assert_int_equal(s.w[VT_WINDOW_DAY].limit, 500);
+	assert_int_equal(s.w[VT_WINDOW_MONTH].limit, 15500);
+	assert_int_equal(s.w[VT_WINDOW_MINUTE].limit, 4);
+}
+
+static void test_vt_quota__unlimited_takes_the_reported_allowance(void **state)
+{
+	struct fixture *f = *state;
+	struct vt_quota_status s;
+
+	fx_limits(f, 0, 0, 0);
+	allow(f, VT_WINDOW_DAY, 7);
+	allow(f, VT_WINDOW_MONTH, (int64_t)VT_QUOTA_LIMIT_MAX * 60);
+	status(f, T0, &s);
+	assert_int_equal(s.w[VT_WINDOW_DAY].limit, 7);
+	assert_int_equal(s.w[VT_WINDOW_MONTH].limit, VT_QUOTA_LIMIT_MAX);
+	assert_int_equal(s.w[VT_WINDOW_MINUTE].limit, 0);
+	/* 0 forgets it: unlimited again */
+	allow(f, VT_WINDOW_DAY, 0);
+	status(f, T0, &s);
+	assert_int_equal(s.w[VT_WINDOW_DAY].limit, 0);
+	assert_int_equal(s.w[VT_WINDOW_DAY].left, -1);
+}
+
+/* Stored, like the counters: a restart and `vigie status`'s handle see it. */
+static void test_vt_quota__a_reported_allowance_is_seen_by_another_handle(void **state)
+{
+	struct fixture *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	struct vg_db_opts dbo = VG_DB_OPTS_INIT;
+	struct vt_quota_opts o = {4, 500, 15500};
+	struct vt_quota_status s;
+	struct vt_quota *q = NULL;
+	sqlite3 *ro = NULL;
+
+	allow(f, VT_WINDOW_DAY, 5);
+	assert_int_equal(vg_db_begin(f->db, &err), 0);
+	assert_int_equal(vt_quota_observe(f->q, T0, VT_WINDOW_DAY, 3, &err), 0);
+	assert_int_equal(vg_db_end(f->db, 0, &err), 0);
+	dbo.readonly = true;
+	assert_int_equal(vg_db_open(((struct vg_test_dbdir *)f->dbdir)->db, &dbo, &ro, &err), 0);
+	assert_int_equal(vt_quota_open(ro, &o, &q, &err), 0);
+	assert_int_equal(vt_quota_status(q, T0, &s, &err), 0);
+	assert_int_equal(s.w[VT_WINDOW_DAY].limit, 5);
+	assert_int_equal(s.w[VT_WINDOW_DAY].used, 3);
+	assert_int_equal(s.w[VT_WINDOW_DAY].left, 2);
+	vt_quota_close(q);
+	vg_db_close(ro);
+	fx_close(f);
+	fx_open(f);
+	status(f, T0, &s);
+	assert_int_equal(s.w[VT_WINDOW_DAY].limit, 5);
+}
+
+static void test_vt_quota__a_bad_allowance_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	struct vt_quota_status s;
+
+	assert_int_equal(vt_quota_set_allowance(f->q, VT_WINDOW_MINUTE, 4, &err), VG_EPARSE);
+	vg_err_clear(&err);
+	assert_int_equal(vt_quota_set_allowance(f->q, VT_WINDOW_DAY, -1, &err), VG_EPARSE);
+	vg_err_clear(&err);
+	assert_int_equal(vt_quota_set_allowance(f->q, VT_WINDOW_N, 4, &err), VG_EPARSE);
+	status(f, T0, &s);
+	assert_int_equal(s.w[VT_WINDOW_DAY].limit, 500);
+}
+
 static void test_vt_quota__bad_limits_are_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -572,6 +683,11 @@ int main(void)
 	    T(state_survives_a_restart),
 	    T(a_rolled_back_take_is_not_spent),
 	    T(observe_raises_but_never_lowers),
+	    T(a_reported_allowance_lowers_the_limit),
+	    T(a_reported_allowance_never_raises_the_configuration),
+	    T(unlimited_takes_the_reported_allowance),
+	    T(a_reported_allowance_is_seen_by_another_handle),
+	    T(a_bad_allowance_is_refused),
 	    T(exhaustion_is_announced_once_per_day),
 	    T(bad_limits_are_refused),
 	    T(a_read_only_handle_reads_the_status),
