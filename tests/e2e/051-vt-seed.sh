@@ -57,6 +57,12 @@ missing=$(jq -r --argjson ours "$vt" '[paths(scalars)] - [$ours | paths(scalars)
 	map(map(tostring) | join(".")) | .[] | select(test("^(mitre|rule.mitre)") | not)' "$FIXTURE")
 [ -z "$missing" ] || fail "keys of the seed's alert missing: $missing"
 
+# an attribute-only change: the cached verdict at once, no second request
+chmod 0600 "$F"
+wait_count 10 2 '.rule.id == "87105"'
+jq -e 'select(.rule.id == "87105") | .data.virustotal.cache' "$ALERTS" | tail -n 1 |
+	grep -q '"hit"' || fail "the second verdict did not come from the cache"
+
 # one request, by sha256, with the key in a header; the key nowhere else
 [ "$(grep -c '"path": *"/api/v3/files/' "$VT_LOG")" -eq 1 ] || fail "requests: $(cat "$VT_LOG")"
 grep -q "/api/v3/files/131f95c51cc819465fa1797f6ccacf9d494aaaff46fa3eac73ae63ffbdfd8267" \
