@@ -113,9 +113,10 @@ static int pull_one(void *ctx, int64_t row, const struct store_alert *a)
 static int pull_alerts(struct integrator *it, bool *more, struct vg_err *err)
 {
 	struct pull p = {it, 0, 0, 0, err};
-	int64_t last = 0;
+	int64_t last = 0, from = 0;
 	int rc = vt_jobs_cursor_get(it->jobs, INT_CURSOR, &p.row, err);
 
+	from = p.row;
 	*more = false;
 	if (rc == 0)
 		rc = int__begin(it, err);
@@ -129,7 +130,7 @@ static int pull_alerts(struct integrator *it, bool *more, struct vg_err *err)
 			    "it from its first alert");
 		p.row = 0;
 	}
-	if (rc == 0)
+	if (rc == 0 && p.row != from) /* an idle round writes nothing */
 		rc = vt_jobs_cursor_set(it->jobs, INT_CURSOR, p.row, err);
 	rc = int__end(it, rc, err);
 	*more = rc == 0 && p.n == INT_ALERTS_BATCH;
