@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/vt_options.h"
 #include "fim/config.h"
 #include "fim/hash.h"
 #include "lib/common.h"
@@ -73,7 +74,8 @@ static void lk_usage(FILE *out)
 		"      --direct        ask VirusTotal here, with the key of the configuration's\n"
 		"                      virustotal <integration>, outside the manager's quota\n"
 		"                      and cache\n"
-		"  -c, --config FILE   configuration for --direct (default: HOME/etc/ossec.conf)\n"
+		"  -c, --config FILE   the configuration: the key for --direct, the cache\n"
+		"                      lifetimes otherwise (default: HOME/etc/ossec.conf)\n"
 		"  -w, --wait SECONDS  how long to wait for the manager (default: %d)\n"
 		"  -j, --json          print each verdict as the JSON event the integration\n"
 		"                      injects, one per line\n"
@@ -233,8 +235,20 @@ struct lk_state {
 	struct vt_jobs *jobs;
 };
 
-static int lk_state_open(const char *home, struct lk_state *s, struct vg_err *err)
+/* The cache lifetimes the manager uses: its configuration's, else the defaults. */
+static struct vt_cache_opts lk_cache_opts(const struct lk_opts *o)
 {
+	struct mgr_vt_options v;
+
+	cli_vt_options(o->home, o->config, &v);
+	return (struct vt_cache_opts){v.cache_malicious_ttl, v.cache_clean_ttl,
+				      v.cache_not_found_ttl};
+}
+
+static int lk_state_open(const struct lk_opts *o, struct lk_state *s, struct vg_err *err)
+{
+	const char *home = o->home;
+	struct vt_cache_opts co = lk_cache_opts(o);
 	struct vg_db_opts dbo = VG_DB_OPTS_INIT;
 	struct vt_jobs_opts jo = VT_JOBS_OPTS_INIT;
 	char *path = vt_db_path(home);
@@ -252,7 +266,7 @@ static int lk_state_open(const char *home, struct lk_state *s, struct vg_err *er
 	}
 	rc = vg_db_open(path, &dbo, &s->db, err);
 	if (rc == 0)
-		rc = vt_cache_open(s->db, NULL, &s->cache, err);
+		rc = vt_cache_open(s->db, &co, &s->cache, err);
 	if (rc == 0)
 		rc = vt_jobs_open(s->db, &jo, &s->jobs, NULL, err);
 	vg_free(path);
@@ -429,7 +443,7 @@ int cli_lookup(int argc, char **argv)
 	if (o.direct && (rc = vt_client_global_init(&err)) == 0)
 		rc = lk_direct_open(&o, &cfg, &loaded, &client, &err);
 	else if (!o.direct)
-		rc = lk_state_open(o.home, &s, &err);
+		rc = lk_state_open(&o, &s, &err);
 	if (rc != 0) {
 		fprintf(stderr, "vigie lookup: %s\n", err.msg);
 		failed = true;

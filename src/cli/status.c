@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "cli/vt_options.h"
 #include "lib/common.h"
 #include "lib/db.h"
 #include "lib/dqueue.h"
@@ -65,12 +66,9 @@ static void st_usage(FILE *out)
 static int st_parse(int argc, char **argv, struct st_opts *o)
 {
 	static const struct option longopts[] = {
-	    {"home", required_argument, NULL, 'D'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"files", no_argument, NULL, 'f'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"home", required_argument, NULL, 'D'}, {"config", required_argument, NULL, 'c'},
+	    {"files", no_argument, NULL, 'f'},      {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -194,21 +192,11 @@ static json_t *st_alerts(const struct st_opts *o)
 /* The configured quota limits (the public key's when none is configured). */
 static struct vt_quota_opts st_limits(const struct st_opts *o)
 {
-	struct vt_quota_opts q = {MGR_VT_PER_MINUTE, MGR_VT_PER_DAY, MGR_VT_PER_MONTH};
-	char *path =
-	    o->config != NULL ? vg_xstrdup(o->config) : vg_xasprintf("%s/etc/ossec.conf", o->home);
-	struct mgr_config cfg;
+	struct mgr_vt_options v;
 
-	if (mgr_config_load(path, &cfg, NULL) == 0) {
-		const struct mgr_integration *vt = mgr_integration_conf_vt(&cfg.integrations);
-		if (vt != NULL)
-			q = (struct vt_quota_opts){vt->vt.requests_per_minute,
-						   vt->vt.requests_per_day,
-						   vt->vt.requests_per_month};
-		mgr_config_free(&cfg);
-	}
-	vg_free(path);
-	return q;
+	cli_vt_options(o->home, o->config, &v);
+	return (struct vt_quota_opts){v.requests_per_minute, v.requests_per_day,
+				      v.requests_per_month};
 }
 
 static json_t *st_window(const struct vt_quota_use *u)
