@@ -26,7 +26,6 @@
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "lib/pidfile.h"
-#include "manager/config.h"
 #include "manager/registry.h"
 #include "manager/store.h"
 #include "manager/vt_cache.h"
