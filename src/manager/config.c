@@ -15,21 +15,24 @@ void mgr_config_init(struct mgr_config *cfg)
 	mgr_remote_conf_init(&cfg->remote);
 	mgr_auth_conf_init(&cfg->auth);
 	mgr_integration_conf_init(&cfg->integrations);
+	mgr_ar_conf_init(&cfg->ar);
 }
 
 int mgr_config_load(const char *path, struct mgr_config *cfg, struct vg_err *err)
 {
-	struct vg_conf_section sections[7] = {
+	struct vg_conf_section sections[9] = {
 	    {"syscheck", fim_config_parse, &cfg->syscheck},
 	    {"ruleset", ruleset_conf_parse, &cfg->ruleset},
 	    {"remote", mgr_remote_conf_parse, &cfg->remote},
 	    {"auth", mgr_auth_conf_parse, &cfg->auth},
 	    {"integration", mgr_integration_conf_parse, &cfg->integrations},
+	    {"command", mgr_ar_command_parse, &cfg->ar},
+	    {"active-response", mgr_ar_response_parse, &cfg->ar},
 	};
 	int rc;
 
 	mgr_config_init(cfg);
-	an_settings_sections(&cfg->settings, &sections[5]);
+	an_settings_sections(&cfg->settings, &sections[7]);
 	rc = vg_conf_load(path, sections, sizeof(sections) / sizeof(sections[0]), err);
 	if (rc == 0)
 		rc = mgr_remote_conf_finish(&cfg->remote, &cfg->auth, err);
@@ -45,4 +48,5 @@ void mgr_config_free(struct mgr_config *cfg)
 	mgr_remote_conf_free(&cfg->remote);
 	mgr_auth_conf_free(&cfg->auth);
 	mgr_integration_conf_free(&cfg->integrations);
+	mgr_ar_conf_free(&cfg->ar);
 }

@@ -5,7 +5,8 @@
  * rules and settings: <syscheck> (the manager monitors itself as agent
  * 000), <ruleset>, <global>, <alerts>, <remote> and <auth> (the
  * listeners; without a <remote>, one on 1514), <integration> (virustotal
- * and custom-* scripts). Wazuh sections Vigie does not
+ * and custom-* scripts), <command> and <active-response> (parsed and
+ * checked; running them is issue 6's next step). Wazuh sections Vigie does not
  * implement are warned about once by lib/conf; errors name FILE:LINE.
  */
 #ifndef MGR_CONFIG_H
@@ -13,6 +14,7 @@
 
 #include "fim/config.h"
 #include "lib/err.h"
+#include "manager/ar_conf.h"
 #include "manager/integration_conf.h"
 #include "manager/remote_conf.h"
 #include "manager/ruleset_conf.h"
@@ -25,6 +27,7 @@ struct mgr_config {
 	struct mgr_remote_conf remote; /* at least one listener after a load */
 	struct mgr_auth_conf auth;
 	struct mgr_integration_conf integrations; /* <integration> blocks, file order */
+	struct mgr_ar_conf ar; /* <command> and <active-response> blocks, file order */
 };
 
 /* Wazuh's defaults: what a file without any of these sections gives. */
