@@ -1,0 +1,53 @@
+/*
+ * fuzz_ar_conf.c - libFuzzer target: vg_conf_load_buffer + the manager's
+ * <command> and <active-response> handlers on arbitrary bytes, then every
+ * loaded active response matched against an alert whose strings are the
+ * input. Any crash, leak or sanitizer report is a bug.
+ *
+ * Not built by CMake. Build and run from the source tree:
+ *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+ *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_ar_conf.c \
+ *     src/manager/ar_conf.c src/manager/integration_filter.c \
+ *     src/manager/integration_conf.c src/lib/conf.c src/lib/osmatch.c src/lib/buf.c \
+ *     src/lib/str.c src/lib/mem.c src/lib/err.c src/lib/log.c src/lib/fs.c \
+ *     src/lib/hostname.c src/lib/json.c \
+ *     $(pkg-config --libs libxml-2.0) -ljansson -lcrypto -lpthread -o fuzz_ar_conf
+ *   ./fuzz_ar_conf -max_len=65536 corpus/   (seed: tests/fixtures/conf/wazuh-4x-manager-ar.conf)
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "manager/ar_conf.h"
+#include "manager/store.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mgr_ar_conf c;
+	struct vg_err err = VG_ERR_INIT;
+
+	vg_log_set_level(VG_LOG_ERROR);
+	mgr_ar_conf_init(&c);
+	struct vg_conf_section sec[] = {
+	    {"command", mgr_ar_command_parse, &c},
+	    {"active-response", mgr_ar_response_parse, &c},
+	};
+	(void)vg_conf_load_buffer("fuzz.conf", (const char *)data, size, sec, 2, &err);
+
+	char *str = vg_xstrndup((const char *)data, size); /* stops at the first NUL */
+	struct store_alert a = {.id = "1.2",
+				.rule_id = (unsigned)size,
+				.level = (unsigned)(size % 17),
+				.location = str,
+				.groups = str,
+				.json = "{}"};
+	for (size_t i = 0; i < c.n; i++)
+		(void)ar_matches(&c.items[i], &a);
+	vg_free(str);
+	mgr_ar_conf_free(&c);
+	return 0;
+}
