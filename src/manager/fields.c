@@ -198,12 +198,9 @@ int an_fields_add(struct an_fields *f, const char *name, const char *value, stru
 	return an_fields_addn(f, name, value, strlen(value), err);
 }
 
-const char *an_fields_get(const struct an_fields *f, const char *name)
+const char *an_fields_getn(const struct an_fields *f, const char *name, size_t nlen)
 {
-	if (f == NULL || name == NULL)
-		return NULL;
-	size_t nlen = strnlen(name, AN_FIELDS_NAME_MAX + 1);
-	if (nlen > AN_FIELDS_NAME_MAX)
+	if (f == NULL || name == NULL || nlen > AN_FIELDS_NAME_MAX)
 		return NULL;
 	const struct field *e = field_find(f, name, nlen, field_hash(name, nlen));
 	return e ? f->text + e->value : NULL;

@@ -32,6 +32,7 @@
 #define AN_FIELDS_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "lib/err.h"
 
@@ -67,7 +68,14 @@ int an_fields_addn(struct an_fields *f, const char *name, const char *value, siz
 		   struct vg_err *err) VG_MUST_CHECK;
 
 /* The value of name, or NULL when absent. Borrowed until the next write. */
-const char *an_fields_get(const struct an_fields *f, const char *name);
+const char *an_fields_getn(const struct an_fields *f, const char *name, size_t name_len);
+
+/* an_fields_getn with strlen(name) (NULL name: NULL): inline so that a
+ * literal name's length is folded at compile time. */
+static inline const char *an_fields_get(const struct an_fields *f, const char *name)
+{
+	return name != NULL ? an_fields_getn(f, name, strlen(name)) : NULL;
+}
 
 /* How many entries the map holds. */
 size_t an_fields_count(const struct an_fields *f);

@@ -67,9 +67,8 @@ static uint64_t key_bit(uint64_t tag)
 }
 
 /* The member key of object obj, or NULL. */
-const struct jv *jv_get(const struct jv *v, const struct jv *obj, const char *key)
+const struct jv *jv_getn(const struct jv *v, const struct jv *obj, const char *key, size_t len)
 {
-	size_t len = strlen(key);
 	uint64_t tag = key_tag(key, len);
 
 	if ((obj->keys & key_bit(tag)) == 0)
