@@ -23,8 +23,7 @@
 #include "lib/mem.h"
 
 struct fixture {
-	char dir[64];
-	char log[128];
+	struct vg_test_logdir d;
 	struct vg_client_conf c;
 	struct vg_err err;
 };
@@ -32,10 +31,7 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = vg_xcalloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/vg-test-client-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->log, sizeof(f->log), "%s/log", f->dir);
-	assert_int_equal(vg_log_open(f->log, false, NULL), 0);
+	vg_test_logdir_open(&f->d, "client");
 	vg_client_conf_init(&f->c);
 	*state = f;
 	return 0;
@@ -44,9 +40,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	vg_log_close();
 	vg_client_conf_free(&f->c);
-	vg_test_rmtree(f->dir);
+	vg_test_logdir_close(&f->d);
 	vg_free(f);
 	return 0;
 }
@@ -62,14 +57,12 @@ static int load(struct fixture *f, const char *xml)
 
 static void load_ok(struct fixture *f, const char *xml)
 {
-	if (load(f, xml) != 0)
-		fail_msg("%s", f->err.msg);
+	vg_test_conf_ok(load(f, xml), &f->err);
 }
 
 static void expect_error(struct fixture *f, const char *xml, const char *want)
 {
-	assert_int_equal(load(f, xml), VG_EPARSE);
-	vg_test_err_mentions(&f->err, want);
+	vg_test_conf_error(load(f, xml), &f->err, want);
 }
 
 #define CLIENT(body) "<ossec_config><client>" body "</client></ossec_config>"
@@ -262,7 +255,7 @@ static void test_client_conf__unimplemented_warned_once_each(void **state)
 		   "</client></ossec_config><ossec_config><client>"
 		   "<config-profile>b</config-profile></client></ossec_config>");
 	assert_int_equal(__builtin_popcountll(f->c.warned), 3);
-	char *log = vg_test_read_log(f->log);
+	char *log = vg_test_read_log(f->d.log);
 	assert_int_equal(vg_test_count(log, "WARNING"), 3);
 	assert_int_equal(vg_test_count(log, "t.conf:1: <client>: <config-profile> is not "
 					    "implemented by Vigie; ignored"),

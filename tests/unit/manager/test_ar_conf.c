@@ -25,8 +25,7 @@
 #include "manager/config.h"
 
 struct fixture {
-	char dir[64];
-	char log[128];
+	struct vg_test_logdir d;
 	struct mgr_ar_conf c;
 	struct vg_err err;
 };
@@ -34,10 +33,7 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = vg_xcalloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/vg-test-arconf-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->log, sizeof(f->log), "%s/log", f->dir);
-	assert_int_equal(vg_log_open(f->log, false, NULL), 0);
+	vg_test_logdir_open(&f->d, "arconf");
 	mgr_ar_conf_init(&f->c);
 	*state = f;
 	return 0;
@@ -46,9 +42,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	vg_log_close();
 	mgr_ar_conf_free(&f->c);
-	vg_test_rmtree(f->dir);
+	vg_test_logdir_close(&f->d);
 	vg_free(f);
 	return 0;
 }
@@ -65,14 +60,12 @@ static int load(struct fixture *f, const char *xml)
 
 static void load_ok(struct fixture *f, const char *xml)
 {
-	if (load(f, xml) != 0)
-		fail_msg("%s", f->err.msg);
+	vg_test_conf_ok(load(f, xml), &f->err);
 }
 
 static void expect_error(struct fixture *f, const char *xml, const char *want)
 {
-	assert_int_equal(load(f, xml), VG_EPARSE);
-	vg_test_err_mentions(&f->err, want);
+	vg_test_conf_error(load(f, xml), &f->err, want);
 }
 
 #define CONF(body) "<ossec_config>" body "</ossec_config>"
@@ -311,7 +304,7 @@ static void test_ar_conf__warnings_once_and_dropped_values(void **state)
 	assert_int_equal(f->c.items[0].timeout, 0);
 	assert_null(f->c.items[1].agent_id);
 	assert_int_equal(f->c.items[2].level, 0);
-	char *log = vg_test_read_log(f->log);
+	char *log = vg_test_read_log(f->d.log);
 	assert_int_equal(vg_test_count(log, "<expect> (deprecated since Wazuh 4.2) has no"), 1);
 	assert_int_equal(vg_test_count(log, "<repeated_offenders>"), 1);
 	assert_int_equal(vg_test_count(log, "<ca_store>"), 1);
@@ -331,7 +324,7 @@ static void test_ar_conf__built_in_takes_no_timeout(void **state)
 	load_ok(f, CONF(AR("<command>quarantine</command><location>local</location>"
 			   "<level>5</level><timeout>60</timeout>")));
 	assert_int_equal(f->c.items[0].timeout, 0);
-	char *log = vg_test_read_log(f->log);
+	char *log = vg_test_read_log(f->d.log);
 	assert_int_equal(vg_test_count(log, "command 'quarantine' does not allow a timeout"), 1);
 	vg_free(log);
 }

@@ -26,8 +26,7 @@
 #define SECRET "5ecre7c0ffee5ecre7c0ffee5ecre7c0ffee5ecre7c0ffee5ecre7c0ffee0042"
 
 struct fixture {
-	char dir[64];
-	char log[128];
+	struct vg_test_logdir d;
 	struct mgr_integration_conf c;
 	struct vg_err err;
 };
@@ -35,10 +34,7 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = vg_xcalloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/vg-test-intconf-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->log, sizeof(f->log), "%s/log", f->dir);
-	assert_int_equal(vg_log_open(f->log, false, NULL), 0);
+	vg_test_logdir_open(&f->d, "intconf");
 	mgr_integration_conf_init(&f->c);
 	*state = f;
 	return 0;
@@ -47,9 +43,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	vg_log_close();
 	mgr_integration_conf_free(&f->c);
-	vg_test_rmtree(f->dir);
+	vg_test_logdir_close(&f->d);
 	vg_free(f);
 	return 0;
 }
@@ -65,14 +60,12 @@ static int load(struct fixture *f, const char *xml)
 
 static void load_ok(struct fixture *f, const char *xml)
 {
-	if (load(f, xml) != 0)
-		fail_msg("%s", f->err.msg);
+	vg_test_conf_ok(load(f, xml), &f->err);
 }
 
 static void expect_error(struct fixture *f, const char *xml, const char *want)
 {
-	assert_int_equal(load(f, xml), VG_EPARSE);
-	vg_test_err_mentions(&f->err, want);
+	vg_test_conf_error(load(f, xml), &f->err, want);
 }
 
 #define CONF(body) "<ossec_config>" body "</ossec_config>"
@@ -190,7 +183,7 @@ static void test_integration_conf__wazuh_only_integrations_warned_and_skipped(vo
 			"</integration>\n<integration><name>shuffle</name></integration>\n"
 			"<integration><name>maltiverse</name></integration>"));
 	assert_int_equal(f->c.n, 0);
-	char *log = vg_test_read_log(f->log);
+	char *log = vg_test_read_log(f->d.log);
 	assert_non_null(strstr(log, "t.conf:1: <integration>: slack is a Wazuh integration "
 				    "Vigie does not implement; block ignored"));
 	assert_non_null(strstr(log, "t.conf:2: <integration>: pagerduty is a Wazuh"));
@@ -340,7 +333,7 @@ static void test_integration_conf__key_never_in_messages(void **state)
 	}
 	/* a success and a warning: still nothing in the log */
 	load_ok(f, VT("<group>pci_dss_11.5,syscheck</group>"));
-	char *log = vg_test_read_log(f->log);
+	char *log = vg_test_read_log(f->d.log);
 	assert_non_null(strstr(log, "\"pci_dss_11.5\" is a compliance token"));
 	assert_null(strstr(log, "5ecre7c0ffee"));
 	vg_free(log);
@@ -386,7 +379,7 @@ static void test_integration_conf__wazuh_manager_conf(void **state)
 	    "    <use_password>no</use_password>\n  </auth>\n"
 	    "</ossec_config>\n";
 
-	snprintf(path, sizeof(path), "%s/ossec.conf", f->dir);
+	snprintf(path, sizeof(path), "%s/ossec.conf", f->d.dir);
 	FILE *fp = fopen(path, "w");
 	assert_non_null(fp);
 	assert_int_equal(fwrite(conf, 1, sizeof(conf) - 1, fp), sizeof(conf) - 1);
@@ -400,7 +393,7 @@ static void test_integration_conf__wazuh_manager_conf(void **state)
 	assert_int_equal(cfg.integrations.items[1].nrule_ids, 2);
 	mgr_config_free(&cfg);
 	assert_int_equal(cfg.integrations.n, 0);
-	char *log = vg_test_read_log(f->log);
+	char *log = vg_test_read_log(f->d.log);
 	assert_non_null(strstr(log, "slack is a Wazuh integration Vigie does not implement"));
 	assert_null(strstr(log, "5ecre7c0ffee"));
 	vg_free(log);

@@ -26,8 +26,7 @@
 #include "manager/remote_conf.h"
 
 struct fixture {
-	char dir[64];
-	char log[128];
+	struct vg_test_logdir d;
 	struct mgr_remote_conf r;
 	struct mgr_auth_conf a;
 	struct vg_err err;
@@ -36,10 +35,7 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = vg_xcalloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/vg-test-remote-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->log, sizeof(f->log), "%s/log", f->dir);
-	assert_int_equal(vg_log_open(f->log, false, NULL), 0);
+	vg_test_logdir_open(&f->d, "remote");
 	mgr_remote_conf_init(&f->r);
 	mgr_auth_conf_init(&f->a);
 	*state = f;
@@ -49,10 +45,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	vg_log_close();
 	mgr_remote_conf_free(&f->r);
 	mgr_auth_conf_free(&f->a);
-	vg_test_rmtree(f->dir);
+	vg_test_logdir_close(&f->d);
 	vg_free(f);
 	return 0;
 }
@@ -71,14 +66,12 @@ static int load(struct fixture *f, const char *xml)
 
 static void load_ok(struct fixture *f, const char *xml)
 {
-	if (load(f, xml) != 0)
-		fail_msg("%s", f->err.msg);
+	vg_test_conf_ok(load(f, xml), &f->err);
 }
 
 static void expect_error(struct fixture *f, const char *xml, const char *want)
 {
-	assert_int_equal(load(f, xml), VG_EPARSE);
-	vg_test_err_mentions(&f->err, want);
+	vg_test_conf_error(load(f, xml), &f->err, want);
 }
 
 #define REMOTE(body) "<ossec_config><remote>" body "</remote></ossec_config>"
@@ -236,7 +229,7 @@ static void test_remote_conf__udp_and_syslog(void **state)
 	/* syslog blocks are dropped; tcp,udp keeps tcp */
 	assert_int_equal(f->r.nremotes, 2);
 	assert_int_equal(f->r.nblocks, 4);
-	char *log = vg_test_read_log(f->log);
+	char *log = vg_test_read_log(f->d.log);
 	assert_int_equal(vg_test_count(log, "WARNING"), 2);
 	assert_int_equal(vg_test_count(log, "t.conf:1: <remote>: <protocol>: udp is not "
 					    "implemented by Vigie; listening on tcp only"),
@@ -277,7 +270,7 @@ static void test_remote_conf__unimplemented_warned_once_each(void **state)
 		   "<auth><force/></auth></ossec_config>");
 	assert_int_equal(__builtin_popcountll(f->r.warned), 1);
 	assert_int_equal(__builtin_popcountll(f->a.warned), 3);
-	char *log = vg_test_read_log(f->log);
+	char *log = vg_test_read_log(f->d.log);
 	assert_int_equal(vg_test_count(log, "WARNING"), 4);
 	assert_int_equal(vg_test_count(log, "t.conf:1: <remote>: <rids_closing_time> is not "
 					    "implemented by Vigie; ignored"),
@@ -312,9 +305,9 @@ static void put_pass(const struct fixture *f, const char *data, mode_t mode)
 {
 	char path[160];
 
-	snprintf(path, sizeof(path), "%s/etc", f->dir);
+	snprintf(path, sizeof(path), "%s/etc", f->d.dir);
 	mkdir(path, 0750);
-	snprintf(path, sizeof(path), "%s/etc/authd.pass", f->dir);
+	snprintf(path, sizeof(path), "%s/etc/authd.pass", f->d.dir);
 	unlink(path);
 	FILE *fp = fopen(path, "w");
 	assert_non_null(fp);
@@ -333,19 +326,19 @@ static void test_remote_conf__password_file(void **state)
 	/* use_password no: nothing is read, even if the file is bad */
 	load_ok(f, AUTH("<use_password>no</use_password>"));
 	put_pass(f, "x\n", 0666);
-	assert_int_equal(mgr_auth_password(&f->a, f->dir, &pw, &len, &f->err), 0);
+	assert_int_equal(mgr_auth_password(&f->a, f->d.dir, &pw, &len, &f->err), 0);
 	assert_null(pw);
 
 	load_ok(f, AUTH("<use_password>yes</use_password>"));
 	put_pass(f, "enroll-me\n", 0640);
-	assert_int_equal(mgr_auth_password(&f->a, f->dir, &pw, &len, &f->err), 0);
+	assert_int_equal(mgr_auth_password(&f->a, f->d.dir, &pw, &len, &f->err), 0);
 	assert_string_equal(pw, "enroll-me");
 	assert_int_equal(len, 9);
 	vg_passfile_free(pw, len);
 
 	put_pass(f, "enroll-me\n", 0644);
 	vg_err_clear(&f->err);
-	assert_int_equal(mgr_auth_password(&f->a, f->dir, &pw, &len, &f->err), VG_EPERM);
+	assert_int_equal(mgr_auth_password(&f->a, f->d.dir, &pw, &len, &f->err), VG_EPERM);
 	assert_null(pw);
 	assert_non_null(strstr(f->err.msg, "<auth><use_password> is yes: password file"));
 	assert_non_null(strstr(f->err.msg, "mode 0644"));
@@ -353,15 +346,15 @@ static void test_remote_conf__password_file(void **state)
 
 	put_pass(f, "\n", 0600);
 	vg_err_clear(&f->err);
-	assert_int_equal(mgr_auth_password(&f->a, f->dir, &pw, &len, &f->err), VG_EPARSE);
+	assert_int_equal(mgr_auth_password(&f->a, f->d.dir, &pw, &len, &f->err), VG_EPARSE);
 	assert_non_null(strstr(f->err.msg, "is empty"));
 
-	snprintf(want, sizeof(want), "%s/etc/authd.pass", f->dir);
+	snprintf(want, sizeof(want), "%s/etc/authd.pass", f->d.dir);
 	unlink(want);
 	vg_err_clear(&f->err);
-	assert_int_equal(mgr_auth_password(&f->a, f->dir, &pw, &len, &f->err), VG_ENOTFOUND);
+	assert_int_equal(mgr_auth_password(&f->a, f->d.dir, &pw, &len, &f->err), VG_ENOTFOUND);
 	snprintf(want, sizeof(want),
-		 "<auth><use_password> is yes but %s/etc/authd.pass does not exist", f->dir);
+		 "<auth><use_password> is yes but %s/etc/authd.pass does not exist", f->d.dir);
 	assert_non_null(strstr(f->err.msg, want));
 }
 

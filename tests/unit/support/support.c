@@ -117,3 +117,29 @@ json_t *vg_test_load_src_json(const char *rel)
 	vg_free(p);
 	return j;
 }
+
+void vg_test_logdir_open(struct vg_test_logdir *d, const char *tag)
+{
+	snprintf(d->dir, sizeof(d->dir), "/tmp/vg-test-%s-XXXXXX", tag);
+	assert_non_null(mkdtemp(d->dir));
+	snprintf(d->log, sizeof(d->log), "%s/log", d->dir);
+	assert_int_equal(vg_log_open(d->log, false, NULL), 0);
+}
+
+void vg_test_logdir_close(struct vg_test_logdir *d)
+{
+	vg_log_close();
+	vg_test_rmtree(d->dir);
+}
+
+void vg_test_conf_ok(int rc, const struct vg_err *err)
+{
+	if (rc != 0)
+		fail_msg("%s", err->msg);
+}
+
+void vg_test_conf_error(int rc, const struct vg_err *err, const char *want)
+{
+	assert_int_equal(rc, VG_EPARSE);
+	vg_test_err_mentions(err, want);
+}

@@ -36,6 +36,21 @@ int vg_test_dbdir_teardown(void **state);
 void vg_test_rmtree(const char *path);
 
 /*
+ * A temporary directory whose "log" file takes the log, for the tests that
+ * check what is logged (the configuration parsers'). close removes it all.
+ */
+struct vg_test_logdir {
+	char dir[64];  /* /tmp/vg-test-<tag>-XXXXXX */
+	char log[128]; /* dir/log */
+};
+void vg_test_logdir_open(struct vg_test_logdir *d, const char *tag);
+void vg_test_logdir_close(struct vg_test_logdir *d);
+
+/* A configuration load's result: success, or VG_EPARSE whose message has want. */
+void vg_test_conf_ok(int rc, const struct vg_err *err);
+void vg_test_conf_error(int rc, const struct vg_err *err, const char *want);
+
+/*
  * Files of the source tree (fixtures, the shipped ruleset): the path of rel
  * under $VG_SOURCE_DIR (ctest sets it; the test is skipped without it),
  * its contents, or its JSON (a failure fails the test). Caller frees.
