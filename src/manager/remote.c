@@ -687,7 +687,8 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct vg_err 
 	r->idle_ms = o->idle_ms > 0 ? o->idle_ms : REMOTE_IDLE_MS;
 	r->events_per_second = r->nremotes > 0 ? r->remotes[0].events_per_second : 0;
 	vg_buf_init(&r->scratch, r->max_inflated);
-	r->next_cmd_id = 1;
+	r->on_command_ack = o->on_command_ack;
+	r->ack_ctx = o->ack_ctx;
 	if (r->nremotes == 0) {
 		rc = vg_err_set(err, VG_EPARSE, "no <remote> listener configured");
 		goto out;
@@ -800,42 +801,55 @@ void remote_stats(struct remote *r, struct remote_stats *out)
 
 /* ---------------------------------------------------------------- commands */
 
-int remote_command(struct remote *r, const char *agent_id, const char *json, uint64_t *id,
+static struct remote__cmd *cmd_find(struct remote *r, uint64_t id)
+{
+	for (struct remote__cmd *c = r->cmds; c != NULL; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static int cmd_queue(struct remote *r, const char *agent_id, uint64_t id, struct vg_buf *text,
+		     struct vg_err *err)
+{
+	struct remote__cmd *c, **tail = &r->cmds;
+	size_t waiting = 0;
+
+	if (cmd_find(r, id) != NULL)
+		return 0; /* queued already: the caller re-pushes after a restart */
+	for (c = r->cmds; c != NULL; c = c->next)
+		waiting += strcmp(c->agent, agent_id) == 0;
+	if (waiting >= REMOTE_COMMANDS_MAX)
+		return vg_err_set(err, VG_ETOOBIG, "agent %s has %zu commands waiting", agent_id,
+				  waiting);
+	c = vg_xcalloc(1, sizeof(*c));
+	vg_strlcpy(c->agent, agent_id, sizeof(c->agent));
+	c->id = id;
+	c->json = vg_buf_take(text);
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = c; /* transferred; in order */
+	return 0;
+}
+
+int remote_command(struct remote *r, const char *agent_id, uint64_t id, const char *json,
 		   struct vg_err *err)
 {
 	json_error_t je;
 	json_t *j = json_loads(json, JSON_REJECT_DUPLICATES, &je);
 	struct vg_buf text = VG_BUF_INIT(VG_WIRE_CONTROL_MAX);
-	size_t waiting = 0;
-	int rc = 0;
+	int rc;
 
-	if (id != NULL)
-		*id = 0;
-	if (!json_is_object(j) || strlen(agent_id) >= REG_ID_TEXT) {
+	if (!json_is_object(j) || strlen(agent_id) >= REG_ID_TEXT || id == 0) {
 		rc = vg_err_set(err, VG_EPARSE, "command for agent %.24s: not a JSON object",
 				agent_id);
 		goto out;
 	}
+	json_object_set_new(j, "id", json_integer((json_int_t)id));
+	if ((rc = vg_json_dump(&text, j, err)) != 0)
+		goto out;
 	pthread_mutex_lock(&r->mu);
-	for (struct remote__cmd *c = r->cmds; c != NULL; c = c->next)
-		waiting += strcmp(c->agent, agent_id) == 0;
-	uint64_t n = r->next_cmd_id;
-	json_object_set_new(j, "id", json_integer((json_int_t)n));
-	if (waiting >= REMOTE_COMMANDS_MAX)
-		rc = vg_err_set(err, VG_ETOOBIG, "agent %s has %zu commands waiting", agent_id,
-				waiting);
-	else if ((rc = vg_json_dump(&text, j, err)) == 0) {
-		struct remote__cmd *c = vg_xcalloc(1, sizeof(*c)), **tail = &r->cmds;
-		vg_strlcpy(c->agent, agent_id, sizeof(c->agent));
-		c->id = n;
-		c->json = vg_buf_take(&text);
-		while (*tail != NULL)
-			tail = &(*tail)->next;
-		*tail = c; /* transferred; in order */
-		r->next_cmd_id++;
-		if (id != NULL)
-			*id = n;
-	}
+	rc = cmd_queue(r, agent_id, id, &text, err);
 	pthread_mutex_unlock(&r->mu);
 	if (rc == 0) {
 		uint64_t one = 1;
@@ -846,4 +860,25 @@ out:
 	vg_buf_free(&text);
 	json_decref(j);
 	return rc;
+}
+
+bool remote_command_cancel(struct remote *r, uint64_t id)
+{
+	bool cancelled = false;
+
+	pthread_mutex_lock(&r->mu);
+	for (struct remote__cmd **p = &r->cmds; *p != NULL; p = &(*p)->next) {
+		struct remote__cmd *c = *p;
+		if (c->id != id)
+			continue;
+		if (c->sent == NULL) {
+			*p = c->next;
+			vg_free(c->json);
+			vg_free(c);
+			cancelled = true;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return cancelled;
 }

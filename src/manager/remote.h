@@ -23,6 +23,7 @@
 #ifndef MGR_REMOTE_H
 #define MGR_REMOTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,10 @@ struct remote_opts {
 	uint32_t max_frame;
 	uint32_t max_inflated;
 	uint32_t max_events;
+	/* Called on the remote's thread when an agent acknowledges a command
+	 * (it took it); NULL = none. Must not block. */
+	void (*on_command_ack)(void *ctx, const char *agent_id, uint64_t id);
+	void *ack_ctx;
 	int hello_ms; /* 0 = REMOTE_HELLO_MS (tests shorten it) */
 	int idle_ms;  /* 0 = REMOTE_IDLE_MS */
 };
@@ -108,15 +113,23 @@ void remote_close(struct remote *r);
 uint16_t remote_port(const struct remote *r, enum remote_which which);
 
 /*
- * Queue a command for agent_id: json is an object without "id"; the remote
- * adds {"id":N} (N returned in *id, may be NULL) and sends it as a COMMAND
- * frame when the agent is connected (now or later, while this process
- * runs). VG_EPARSE for json that is not an object, VG_ETOOBIG over
- * REMOTE_COMMANDS_MAX waiting for that agent or over the control frame cap.
- * Thread-safe. The agent's COMMAND_ACK is logged (durability: issue 6).
+ * Queue command id (the caller's, unique and non-zero: manager/responder.h
+ * numbers them durably) for agent_id: json is an object without "id"; the
+ * remote adds {"id":id} and sends it as a COMMAND frame when the agent is
+ * connected (now or later, while this process runs). The command is kept
+ * until the agent's COMMAND_ACK (then opts.on_command_ack is called); one
+ * sent on a connection that closes before the ACK goes out again on the
+ * next one (the agent runs an id at most once). Queueing an id already
+ * queued does nothing. VG_EPARSE for json that is not an object,
+ * VG_ETOOBIG over REMOTE_COMMANDS_MAX waiting for that agent or over the
+ * control frame cap. Thread-safe.
  */
-int remote_command(struct remote *r, const char *agent_id, const char *json, uint64_t *id,
+int remote_command(struct remote *r, const char *agent_id, uint64_t id, const char *json,
 		   struct vg_err *err) VG_MUST_CHECK;
+
+/* Drop command id if it has not been sent yet (true); false when it is
+ * unknown or already on its way. Thread-safe. */
+bool remote_command_cancel(struct remote *r, uint64_t id);
 
 /* Counters so far. Thread-safe. */
 void remote_stats(struct remote *r, struct remote_stats *out);

@@ -36,12 +36,13 @@ enum remote__state {
 	REMOTE__CLOSING,   /* flushing a last frame (ERROR, ENROLLED), then close */
 };
 
-/* One command waiting for its agent. */
+/* One command for an agent, kept until the agent acknowledges it. */
 struct remote__cmd {
 	struct remote__cmd *next;
 	char agent[REG_ID_TEXT];
 	uint64_t id;
-	char *json; /* the whole COMMAND payload, "id" included */
+	char *json;                      /* the whole COMMAND payload, "id" included */
+	const struct remote__conn *sent; /* the connection it went out on, NULL: not sent */
 };
 
 struct remote__conn {
@@ -119,9 +120,10 @@ struct remote {
 	size_t nconns;
 	struct vg_buf scratch; /* batches inflated here (one thread) */
 	int64_t next_flush_ms;
-	pthread_mutex_t mu; /* guards cmds, next_cmd_id and stats */
+	pthread_mutex_t mu; /* guards cmds and stats */
 	struct remote__cmd *cmds;
-	uint64_t next_cmd_id;
+	void (*on_command_ack)(void *ctx, const char *agent_id, uint64_t id);
+	void *ack_ctx;
 	struct remote_stats stats;
 };
 

@@ -448,6 +448,39 @@ static void on_keepalive(struct remote *r, struct remote__conn *c)
 
 /* ---------------------------------------------------------------- frames */
 
+/* The agent took command id (it runs each id at most once): forget it. */
+static void on_command_ack(struct remote *r, struct remote__conn *c, uint64_t id)
+{
+	bool known = false;
+
+	pthread_mutex_lock(&r->mu);
+	for (struct remote__cmd **p = &r->cmds; *p != NULL; p = &(*p)->next) {
+		struct remote__cmd *cmd = *p;
+		if (cmd->id == id && strcmp(cmd->agent, c->id) == 0) {
+			*p = cmd->next;
+			vg_free(cmd->json);
+			vg_free(cmd);
+			known = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+	vg_log_info("agent %s took command %" PRIu64 "%s", c->id, id,
+		    known ? "" : " (not waiting here)");
+	if (r->on_command_ack != NULL)
+		r->on_command_ack(r->ack_ctx, c->id, id);
+}
+
+/* Commands sent on c and not acknowledged go out again on the next connection. */
+static void commands_unsent(struct remote *r, const struct remote__conn *c)
+{
+	pthread_mutex_lock(&r->mu);
+	for (struct remote__cmd *cmd = r->cmds; cmd != NULL; cmd = cmd->next)
+		if (cmd->sent == c)
+			cmd->sent = NULL;
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void on_agent_error(struct remote__conn *c)
 {
 	char esc[256];
@@ -479,7 +512,7 @@ void remote__session_frame(struct remote *r, struct remote__conn *c)
 		if (vg_wire_u64_decode(c->in.data, c->in.len, &v, &e) != 0)
 			remote__refuse(r, c, e.msg);
 		else
-			vg_log_info("agent %s handled command %" PRIu64, c->id, v);
+			on_command_ack(r, c, v);
 		break;
 	case VG_WIRE_ERROR:
 		on_agent_error(c);
@@ -494,23 +527,16 @@ void remote__session_frame(struct remote *r, struct remote__conn *c)
 
 void remote__session_commands(struct remote *r, struct remote__conn *c)
 {
-	struct remote__cmd **p;
 	uint64_t sent = 0;
 
 	pthread_mutex_lock(&r->mu);
-	p = &r->cmds;
-	while (*p != NULL) {
-		struct remote__cmd *cmd = *p;
-		if (strcmp(cmd->agent, c->id) != 0) {
-			p = &cmd->next;
+	for (struct remote__cmd *cmd = r->cmds; cmd != NULL; cmd = cmd->next) {
+		if (cmd->sent != NULL || strcmp(cmd->agent, c->id) != 0)
 			continue;
-		}
 		if (remote__send(c, VG_WIRE_COMMAND, cmd->json, strlen(cmd->json)) != 0)
 			break; /* the rest waits for the next wake */
-		*p = cmd->next;
+		cmd->sent = c; /* kept until the agent's COMMAND_ACK */
 		vg_log_info("agent %s: command %" PRIu64 " sent", c->id, cmd->id);
-		vg_free(cmd->json);
-		vg_free(cmd);
 		sent++;
 	}
 	r->stats.commands += sent;
@@ -554,6 +580,7 @@ void remote__session_closed(struct remote *r, struct remote__conn *c)
 		vg_log_debug("agent %s: last keepalive not recorded: %s", c->id, e.msg);
 	batch_free(c);
 	c->nacks = 0; /* not acknowledged: the agent resends what is not durable */
+	commands_unsent(r, c);
 	if (c->state == REMOTE__READY || c->id[0] != '\0')
 		vg_log_debug("agent %s (%s) disconnected", c->id, c->addr);
 }

@@ -52,6 +52,7 @@ struct fx {
 	struct remote *r;
 	char id[VG_PKI_CN_MAX + 1]; /* the enrolled agent */
 	int hello_ms;               /* 0: the default */
+	atomic_uint_fast64_t acked; /* the last command id acknowledged */
 	/* an "analysis" committing whatever reaches the FIFO */
 	pthread_t committer;
 	bool committing;
@@ -69,6 +70,14 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_ack(void *ctx, const char *agent_id, uint64_t id)
+{
+	struct fx *f = ctx;
+
+	assert_string_equal(agent_id, "001");
+	atomic_store(&f->acked, id);
 }
 
 static void start(struct fx *f, const char *password, uint32_t max_frame)
@@ -98,6 +107,8 @@ static void start(struct fx *f, const char *password, uint32_t max_frame)
 	o.password_len = password != NULL ? strlen(password) : 0;
 	o.max_frame = max_frame;
 	o.hello_ms = f->hello_ms;
+	o.on_command_ack = on_ack;
+	o.ack_ctx = f;
 	struct vg_err err = VG_ERR_INIT;
 	if (remote_open(&o, &f->r, &err) != 0)
 		fail_msg("remote_open: %s", err.msg);
@@ -709,28 +720,55 @@ static void test_remote__keepalive_pong_and_registry(void **state)
 	vg_tls_close(c);
 }
 
-static void test_remote__command_delivered(void **state)
+static void expect_command(struct vg_tls_conn *c, const char *id_json)
 {
-	struct fx *f = *state;
-	uint64_t id = 0;
-
-	start(f, NULL, 0);
-	enroll_ok(f, "web1");
-	assert_int_equal(remote_command(f->r, "001", "{\"command\":\"restart\"}", &id, NULL), 0);
-	assert_int_equal(id, 1);
-	assert_int_equal(remote_command(f->r, "001", "[1]", NULL, NULL), VG_EPARSE);
-	struct vg_tls_conn *c = connect_events(f, f->agent, true);
-	assert_non_null(c);
-	hello(c, "001");
 	struct frame fr = recv_frame(c);
+
 	assert_int_equal(fr.rc, 0);
 	assert_int_equal(fr.h.type, VG_WIRE_COMMAND);
 	assert_non_null(strstr(vg_buf_cstr(&fr.p), "\"restart\""));
-	assert_non_null(strstr(vg_buf_cstr(&fr.p), "\"id\":1"));
+	assert_non_null(strstr(vg_buf_cstr(&fr.p), id_json));
 	frame_free(&fr);
+}
+
+static void test_remote__command_delivered(void **state)
+{
+	struct fx *f = *state;
 	uint8_t ack[8];
-	vg_wire_u64_encode(ack, 1);
+
+	start(f, NULL, 0);
+	enroll_ok(f, "web1");
+	assert_int_equal(remote_command(f->r, "001", 7, "{\"command\":\"restart\"}", NULL), 0);
+	assert_int_equal(remote_command(f->r, "001", 7, "{\"command\":\"restart\"}", NULL), 0);
+	assert_int_equal(remote_command(f->r, "001", 8, "[1]", NULL), VG_EPARSE);
+	assert_int_equal(remote_command(f->r, "001", 9, "{\"command\":\"restart\"}", NULL), 0);
+	assert_true(remote_command_cancel(f->r, 9)); /* not sent yet */
+	assert_false(remote_command_cancel(f->r, 9));
+
+	/* sent, not acknowledged: the next connection gets it again, once */
+	struct vg_tls_conn *c = connect_events(f, f->agent, true);
+	assert_non_null(c);
+	hello(c, "001");
+	expect_command(c, "\"id\":7");
+	assert_false(remote_command_cancel(f->r, 7)); /* on its way */
+	vg_tls_close(c);
+	c = connect_events(f, f->agent, true);
+	assert_non_null(c);
+	hello(c, "001");
+	expect_command(c, "\"id\":7");
+	vg_wire_u64_encode(ack, 7);
 	assert_int_equal(vg_wire_send(c, VG_WIRE_COMMAND_ACK, 0, ack, 8, T_MS, NULL), 0);
+	send_json(c, VG_WIRE_KEEPALIVE, "{}");
+	struct frame fr = recv_frame(c);
+	assert_int_equal(fr.h.type, VG_WIRE_PONG); /* nothing else came */
+	frame_free(&fr);
+	assert_int_equal(atomic_load(&f->acked), 7);
+	vg_tls_close(c);
+
+	/* acknowledged: forgotten */
+	c = connect_events(f, f->agent, true);
+	assert_non_null(c);
+	hello(c, "001");
 	send_json(c, VG_WIRE_KEEPALIVE, "{}");
 	fr = recv_frame(c);
 	assert_int_equal(fr.h.type, VG_WIRE_PONG);
