@@ -3,7 +3,10 @@
  * (reference/wazuh-4x-internals.md §7; docs/active-response.md).
  *
  * The script is HOME/active-response/bin/EXECUTABLE, run without a shell
- * (execve, argv = {the path}), its working directory HOME, stdin/stdout
+ * (execve, argv = {the path}; the path is the relative
+ * "active-response/bin/EXECUTABLE" from HOME, as Wazuh's execd runs it, so
+ * a script's $0 starts its active-responses.log lines the way the
+ * ar_log_json decoder expects), its working directory HOME, stdin/stdout
  * pipes, stderr to /dev/null, an environment of PATH only, every other
  * descriptor closed. It reads one line on stdin, Wazuh's execd message:
  *
