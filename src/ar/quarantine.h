@@ -20,10 +20,13 @@
  * unlink and right after the rename; if someone swapped it in between, the
  * rename is undone and the outcome is a refusal. The content is kept as
  * ID.bin, mode 0000; ID.json (0600) is the manifest: id, path, size, uid,
- * gid, owner, group, mode, atime, mtime (s + ns), inode, device, sha256,
- * md5, sha1, alert_id, rule_id, verdict (the caller's JSON), quarantined_at
- * (ISO 8601 UTC), method ("rename" | "copy"). IDs are 16 lowercase hex
- * digits (time + random): unique, sortable, safe in a path.
+ * gid, owner, group, mode (permission bits, a number), atime + atime_ns,
+ * mtime + mtime_ns, inode, device, sha256, md5, sha1, alert_id, rule_id,
+ * verdict (the caller's JSON), quarantined_at (ISO 8601 UTC), method
+ * ("rename" | "copy"), and path_hex (the exact bytes) when the path is not
+ * UTF-8. The path is the canonical one (under the resolved root) that was
+ * acted on. IDs are 16 lowercase hex digits (time + random): unique,
+ * sortable, safe in a path.
  *
  * Restore writes the content back to the manifest's path through a
  * temporary file in the same (symlink-free) directory, sets owner, group,
