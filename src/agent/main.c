@@ -68,6 +68,7 @@ struct agent {
 	struct fim_engine *engine; /* the running engine, for the signal thread */
 	struct outbox *outbox;     /* shipping mode: the outbox the engine fills */
 	struct shipper *shipper;   /* shipping mode: its sender */
+	struct ar_exec *exec;      /* shipping mode: the active-response executor */
 	sigset_t signals;          /* handled by the signal thread */
 	bool reload;
 	bool quit;
@@ -205,7 +206,8 @@ static bool shipping(const struct agent *a)
 
 static int shipper_begin(struct agent *a, struct vg_err *err)
 {
-	struct shipper_opts so = {&a->cfg.client, a->etc_dir, a->config_path, a->outbox, 0};
+	struct shipper_opts so = {&a->cfg.client, a->etc_dir, a->config_path,
+				  a->outbox,      a->exec,    0};
 
 	return shipper_start(&so, &a->shipper, err);
 }
@@ -328,7 +330,21 @@ static int enroll_until_done(struct agent *a)
 	}
 }
 
-/* Shipping mode: enrolled (or enroll), open the outbox, start the shipper. */
+/* The active-response executor: its lines go through the outbox. */
+static int exec_start(struct agent *a, struct vg_err *err)
+{
+	struct ar_exec_opts o = {
+	    a->opts.d.home, &a->cfg.syscheck, a->cfg.client.enrollment.agent_name,
+	    outbox_ar_emit, a->outbox,        0};
+	int rc = ar_exec_open(&o, &a->exec, err);
+
+	if (rc == 0)
+		rc = ar_exec_start(a->exec, err);
+	return rc;
+}
+
+/* Shipping mode: enrolled (or enroll), open the outbox, start the executor
+ * and the shipper. */
 static int shipping_start(struct agent *a, struct vg_err *err)
 {
 	char *cert = vg_xasprintf("%s/etc/%s", a->opts.d.home, VG_PKI_AGENT_CERT);
@@ -357,8 +373,10 @@ static int shipping_start(struct agent *a, struct vg_err *err)
 		if (a->quit)
 			outbox_stop(ob); /* a signal came before the outbox existed */
 		pthread_mutex_unlock(&a->lock);
-		rc = shipper_begin(a, err);
+		rc = exec_start(a, err);
 	}
+	if (rc == 0)
+		rc = shipper_begin(a, err);
 	vg_free(path);
 	vg_free(cert);
 	return rc;
@@ -476,6 +494,7 @@ int main(int argc, char **argv)
 	vg_log_info("vigie-agent stopped");
 out:
 	shipper_stop(a.shipper);
+	ar_exec_close(a.exec);
 	/* the signal thread may still look at a.outbox: it is detached, so stop first */
 	pthread_mutex_lock(&a.lock);
 	struct outbox *ob = a.outbox;

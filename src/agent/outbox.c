@@ -181,6 +181,17 @@ out:
 	return rc;
 }
 
+int outbox_ar_emit(void *ctx, uint64_t seq, const char *location, const char *line, size_t len)
+{
+	struct vg_err err = VG_ERR_INIT;
+	int rc = outbox_append(ctx, OUTBOX_AR_SOURCE, seq, location, line, len, NULL, &err);
+
+	if (rc != 0)
+		vg_log_error("active-response line %llu kept for later: %s",
+			     (unsigned long long)seq, err.msg);
+	return rc;
+}
+
 int outbox_fim_emit(void *ctx, uint64_t seq, const char *json, size_t len)
 {
 	struct vg_err err = VG_ERR_INIT;

@@ -22,9 +22,9 @@
  * eventfd made readable by every new record, so an append wakes it without
  * any periodic polling.
  *
- * Threads: outbox_append / outbox_fim_emit on the producer thread (the FIM
- * engine), outbox_queue's reads and outbox_wake_fd on the shipper thread
- * (the queue's single consumer), outbox_stop / outbox_restart and
+ * Threads: outbox_append / outbox_fim_emit / outbox_ar_emit on the producer
+ * threads (the FIM engine, the active-response executor), outbox_queue's reads and outbox_wake_fd
+ * on the shipper thread (the queue's single consumer), outbox_stop / outbox_restart and
  * outbox_take_full from any thread.
  */
 #ifndef AGENT_OUTBOX_H
@@ -40,6 +40,7 @@
 #define OUTBOX_FILE "queue/outbox.db" /* under HOME */
 #define OUTBOX_FIM_SOURCE "fim"
 #define OUTBOX_FIM_LOCATION "syscheck"
+#define OUTBOX_AR_SOURCE "ar" /* the active-responses.log lines (ar/logship.h) */
 
 struct outbox;
 
@@ -77,6 +78,14 @@ int outbox_append(struct outbox *ob, const char *source, uint64_t seq, const cha
  * engine then stops and keeps the event.
  */
 int outbox_fim_emit(void *ctx, uint64_t seq, const char *json, size_t len);
+
+/*
+ * ar_emit_fn-compatible (ctx is the struct outbox *): append a line of
+ * active-responses.log under the executor's number (source "ar"), so a
+ * line shipped again after a crash is dropped. < 0 (logged) when it cannot
+ * be taken now: the executor retries.
+ */
+int outbox_ar_emit(void *ctx, uint64_t seq, const char *location, const char *line, size_t len);
 
 /*
  * Make appends waiting for room give up (< 0) and refuse to wait from now

@@ -422,26 +422,28 @@ static int sess_ack(struct session *ss, struct vg_err *err)
 
 static int sess_command(struct session *ss, struct vg_err *err)
 {
-	json_error_t jerr;
-	json_t *j = json_loadb(ss->payload.data, ss->payload.len, 0, &jerr);
-	json_t *id = json_object_get(j, "id");
-	const char *name = json_string_value(json_object_get(j, "command"));
-	char esc[128];
+	struct vg_err e = VG_ERR_INIT;
 	uint8_t ack[8];
-	int rc = 0;
+	uint64_t id = 0;
+	bool dup = false;
+	int rc = ar_exec_submit(ss->s->o.exec, ss->payload.data, ss->payload.len, &id, &dup, &e);
 
-	if (!json_is_integer(id) || json_integer_value(id) < 0) {
+	if (id == 0) {
 		vg_log_warn("COMMAND without a numeric id from the manager: ignored");
-		goto out;
+		return 0;
 	}
-	vg_log_info("command %lld from the manager: %s (no handler yet: acknowledged)",
-		    (long long)json_integer_value(id),
-		    name != NULL ? vg_escape(esc, sizeof(esc), name, strlen(name)) : "(unnamed)");
-	vg_wire_u64_encode(ack, (uint64_t)json_integer_value(id));
-	rc = sess_send(ss, VG_WIRE_COMMAND_ACK, ack, sizeof(ack), err);
-out:
-	json_decref(j);
-	return rc;
+	if (rc != 0 && rc != VG_EPARSE) {
+		vg_log_warn("command %llu not taken now (the manager sends it again): %s",
+			    (unsigned long long)id, e.msg);
+		return 0;
+	}
+	if (rc != 0)
+		vg_log_warn("command %llu refused: %s", (unsigned long long)id, e.msg);
+	else
+		vg_log_info("command %llu from the manager%s", (unsigned long long)id,
+			    dup ? ": taken before, not run again" : "");
+	vg_wire_u64_encode(ack, id);
+	return sess_send(ss, VG_WIRE_COMMAND_ACK, ack, sizeof(ack), err);
 }
 
 /* Read and handle one frame. *end is set when the session must end. */

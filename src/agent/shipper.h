@@ -19,8 +19,11 @@
  * every notify_time while nothing else is sent; its JSON holds config_sum
  * when ossec.conf changed since the last report on the connection and
  * outbox_full once per full episode (outbox_take_full), else it is {}.
- * Nothing heard for time-reconnect: reconnect. COMMAND: logged and
- * answered COMMAND_ACK (handlers: issue 6). ERROR: logged, reconnect after
+ * Nothing heard for time-reconnect: reconnect. COMMAND: handed to the
+ * active-response executor (ar/executor.h), which records its id durably,
+ * then answered COMMAND_ACK; a command the executor cannot take now (too
+ * many waiting, its state unwritable) is not acknowledged, so the manager
+ * sends it again on the next connection. ERROR: logged, reconnect after
  * retry_interval.
  *
  * Threads: shipper_start and shipper_stop on one controlling thread; the
@@ -35,6 +38,7 @@
 #include <stdint.h>
 
 #include "agent/outbox.h"
+#include "ar/executor.h"
 #include "lib/buf.h"
 #include "lib/client_conf.h"
 #include "lib/err.h"
@@ -51,6 +55,7 @@ struct shipper_opts {
 	const char *etc_dir;                 /* HOME/etc: agent.pem, agent.key, agent-ca.pem */
 	const char *config_path;             /* ossec.conf, hashed for config_sum */
 	struct outbox *outbox;               /* borrowed */
+	struct ar_exec *exec;                /* borrowed: takes the COMMANDs */
 	int io_timeout_ms;                   /* 0: SHIPPER_IO_MS */
 };
 

@@ -28,14 +28,14 @@
 
 /* An event as Wazuh's analysisd sees it (its Eventinfo, the parts we use). */
 struct an_event {
-	int64_t time_ms;        /* reception time, ms since the epoch: alert timestamp */
-	const char *agent_id;   /* "000" for the manager itself, "001"... */
-	const char *agent_name; /* the manager's hostname for "000" */
-	const char *agent_ip;   /* NULL: the alert's "agent" object has no "ip" */
-	const char *location;   /* "syscheck", "virustotal", a log file... */
-	const char *log;        /* what <match> and <regex> see (lf->log) */
-	const char *full_log;   /* the alert's full_log (lf->full_log) */
-	const char *decoder;    /* decoder name, NULL when no decoder matched */
+	int64_t time_ms;                /* reception time, ms since the epoch: alert timestamp */
+	const char *agent_id;           /* "000" for the manager itself, "001"... */
+	const char *agent_name;         /* the manager's hostname for "000" */
+	const char *agent_ip;           /* NULL: the alert's "agent" object has no "ip" */
+	const char *location;           /* "syscheck", "virustotal", a log file... */
+	const char *log;                /* what <match> and <regex> see (lf->log) */
+	const char *full_log;           /* the alert's full_log (lf->full_log) */
+	const char *decoder;            /* decoder name, NULL when no decoder matched */
 	const struct an_fields *fields; /* decoded fields; never NULL */
 	json_t *syscheck;               /* alert "syscheck" object, or NULL */
 	json_t *data;                   /* alert "data" object (json decoder), or NULL */
@@ -51,7 +51,7 @@ struct an_rule_info {
 	bool mail;               /* alert "mail": level >= email_alert_level or alert_by_email */
 	bool no_full_log;        /* options no_full_log: alerts.json omits full_log */
 	bool no_counter;         /* options no_counter: alerts.json omits firedtimes */
-	size_t n_mitre;                      /* mitre ids, in the rule's order */
+	size_t n_mitre;          /* mitre ids, in the rule's order */
 	const char *const *mitre_ids;        /* "T1565.001" */
 	const char *const *mitre_techniques; /* parallel to mitre_ids; NULL when unknown */
 	size_t n_tactics;

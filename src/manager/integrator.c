@@ -25,19 +25,15 @@
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "manager/evoutbox.h"
 #include "manager/evqueue.h"
 #include "manager/integration_filter.h"
 #include "manager/integrator_int.h"
 #include "manager/vt_db.h"
 
-#define INT_OUTBOX_BATCH 64
 #define INT_CURSOR "alerts"    /* the virustotal jobs' position in the store */
 #define INT_CUSTOM_POLL_MS 100 /* a running script is stepped this often */
 #define INT_LOCATION "virustotal"
-
-static const char int_outbox_ddl[] =
-    "CREATE TABLE IF NOT EXISTS int_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " location TEXT NOT NULL, line TEXT NOT NULL)";
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -72,19 +68,8 @@ void int__log(struct integrator *it, const struct mgr_intlog_entry *e)
 int int__outbox_add(struct integrator *it, const char *agent_id, const char *agent_name,
 		    const char *agent_ip, const char *line, size_t len, struct vg_err *err)
 {
-	char location[MGR_EVQUEUE_MAX_LOCATION + 1];
-	sqlite3_stmt *st = it->st_out_add;
-	int n = snprintf(location, sizeof(location), "[%s] (%s) %s->%s", agent_id, agent_name,
-			 agent_ip[0] != '\0' ? agent_ip : "any", INT_LOCATION);
-	int rc;
-
-	if (n < 0 || (size_t)n >= sizeof(location))
-		return vg_err_set(err, VG_ETOOBIG, "integrator: agent location too long");
-	sqlite3_bind_text(st, 1, location, n, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, line, (int)len, SQLITE_STATIC);
-	rc = vg_db_step(st, "storing a result", err);
-	vg_db_reset(st);
-	return rc < 0 ? rc : 0;
+	return mgr_evoutbox_add(it->outbox, agent_id, agent_name, agent_ip, INT_LOCATION, line, len,
+				err);
 }
 
 /* ---------------------------------------------------------------- the alert stream */
@@ -138,37 +123,6 @@ static int pull_alerts(struct integrator *it, bool *more, struct vg_err *err)
 }
 
 /* ---------------------------------------------------------------- result delivery */
-
-/* Move the outbox's results to the event queue, oldest first. */
-static int deliver(struct integrator *it, struct vg_err *err)
-{
-	sqlite3_stmt *st = it->st_out_head;
-	uint64_t last = 0;
-	int rc = 0, n = 0;
-
-	while (rc == 0 && n < INT_OUTBOX_BATCH &&
-	       (rc = vg_db_step(st, "reading results", err)) == 1) {
-		struct mgr_producer p = {it->o.queue, INTEGRATOR_SOURCE,
-					 (const char *)sqlite3_column_text(st, 1), &it->stop};
-		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
-		rc = mgr_evqueue_append(&p, seq, (const char *)sqlite3_column_text(st, 2),
-					(size_t)sqlite3_column_bytes(st, 2), err);
-		if (rc == 0)
-			last = seq;
-		n++;
-	}
-	vg_db_reset(st);
-	if (rc == 1)
-		rc = 0;
-	if (last > 0) {
-		sqlite3_bind_int64(it->st_out_del, 1, (int64_t)last);
-		int drc = vg_db_step(it->st_out_del, "trimming results", err);
-		vg_db_reset(it->st_out_del);
-		if (rc == 0 && drc < 0)
-			rc = drc;
-	}
-	return rc;
-}
 
 /* ---------------------------------------------------------------- custom-* scripts */
 
@@ -284,7 +238,7 @@ static void round_once(struct integrator *it, bool *busy)
 		round_failed(it, "reading new alerts", &err);
 	if (int__vt_schedule(it, &err) != 0)
 		round_failed(it, "scheduling lookups", &err);
-	if (deliver(it, &err) != 0)
+	if (mgr_evoutbox_deliver(it->outbox, &err) != 0)
 		round_failed(it, "delivering results", &err);
 	for (size_t i = 0; i < it->ncustoms; i++)
 		if (custom_step(it, &it->customs[i], &err) != 0)
@@ -350,18 +304,8 @@ static int open_state(struct integrator *it, struct vg_err *err)
 	if (rc == 0)
 		rc = vt_jobs_open(it->db, &jo, &it->jobs, &requeued, err);
 	if (rc == 0)
-		rc = vt_db_module(it->db, "int_outbox", 1, int_outbox_ddl, err);
-	if (rc == 0)
-		rc =
-		    vg_db_prepare(it->db, "INSERT INTO int_outbox (location, line) VALUES (?1, ?2)",
-				  &it->st_out_add, err);
-	if (rc == 0)
-		rc = vg_db_prepare(
-		    it->db, "SELECT seq, location, line FROM int_outbox ORDER BY seq LIMIT 64",
-		    &it->st_out_head, err);
-	if (rc == 0)
-		rc = vg_db_prepare(it->db, "DELETE FROM int_outbox WHERE seq <= ?1",
-				   &it->st_out_del, err);
+		rc = mgr_evoutbox_open(it->db, "int_outbox", it->o.queue, INTEGRATOR_SOURCE,
+				       &it->stop, &it->outbox, err);
 	if (rc == 0)
 		rc = int__vt_allowance_init(it, err);
 	if (rc == 0 && requeued > 0)
@@ -488,9 +432,7 @@ void integrator_close(struct integrator *it)
 		mgr_intrun_free(it->customs[i].run);
 	vg_free(it->customs);
 	vt_client_free(it->client);
-	sqlite3_finalize(it->st_out_add);
-	sqlite3_finalize(it->st_out_head);
-	sqlite3_finalize(it->st_out_del);
+	mgr_evoutbox_close(it->outbox);
 	vt_jobs_close(it->jobs);
 	vt_quota_close(it->quota);
 	vt_cache_close(it->cache);

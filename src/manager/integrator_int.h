@@ -16,6 +16,7 @@
 
 #include "lib/buf.h"
 #include "lib/notify.h"
+#include "manager/evoutbox.h"
 #include "manager/integration_run.h"
 #include "manager/integrations_log.h"
 #include "manager/integrator.h"
@@ -56,9 +57,9 @@ struct integrator {
 	struct vt_jobs *jobs;
 	struct store_reader *store;
 	struct mgr_intlog *log;
-	sqlite3_stmt *st_out_add, *st_out_head, *st_out_del;
-	struct vt_job *batch; /* INT_JOBS_BATCH jobs of scratch */
-	struct vg_buf ev;     /* an event's text */
+	struct mgr_evoutbox *outbox; /* results on their way to the event queue */
+	struct vt_job *batch;        /* INT_JOBS_BATCH jobs of scratch */
+	struct vg_buf ev;            /* an event's text */
 	/* virustotal */
 	const struct mgr_integration *vt; /* NULL: not configured */
 	struct vt_client *client;

@@ -731,8 +731,7 @@ int reg_keepalive(struct reg *r, const char *id, const char *version, const char
 	return rc;
 }
 
-int reg_keepalive_many(struct reg *r, const struct reg_keepalive *ka, size_t n,
-		       struct vg_err *err)
+int reg_keepalive_many(struct reg *r, const struct reg_keepalive *ka, size_t n, struct vg_err *err)
 {
 	int rc = reg_writable(r, err);
 

@@ -155,7 +155,6 @@ int vt_answer_cache_text(const struct vt_answer *a, struct vg_buf *out,
 			 struct vg_err *err) VG_MUST_CHECK;
 
 /* Back from vt_answer_cache_text's text into *out; VG_EPARSE for anything else. */
-int vt_answer_from_cache(const char *text, struct vt_answer *out,
-			 struct vg_err *err) VG_MUST_CHECK;
+int vt_answer_from_cache(const char *text, struct vt_answer *out, struct vg_err *err) VG_MUST_CHECK;
 
 #endif

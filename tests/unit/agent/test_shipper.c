@@ -141,6 +141,7 @@ struct fx {
 	char dir[64];
 	char *log, *etc, *mgr, *conf, *outbox_path;
 	struct outbox *ob;
+	struct ar_exec *ex; /* takes the COMMANDs */
 	struct vg_pki_ca *ca;
 	SSL_CTX *ctx;
 	int lfd;
@@ -154,6 +155,16 @@ struct fx {
 	char keepalive[256];
 	bool done;
 };
+
+/* A real executor in the test's HOME, its lines into the outbox. */
+static struct ar_exec *exec_of(struct fx *f)
+{
+	struct ar_exec_opts o = {f->dir, NULL, "web1", outbox_ar_emit, f->ob, 0};
+
+	if (f->ex == NULL)
+		assert_int_equal(ar_exec_open(&o, &f->ex, NULL), 0);
+	return f->ex;
+}
 
 static int setup(void **state)
 {
@@ -177,6 +188,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	vg_log_close();
+	ar_exec_close(f->ex);
 	outbox_close(f->ob);
 	SSL_CTX_free(f->ctx);
 	vg_pki_ca_free(f->ca);
@@ -373,7 +385,7 @@ static void test_shipper__session_ships_acks_trims_and_answers(void **state)
 		assert_int_equal(outbox_fim_emit(f->ob, i, "{\"e\":1}", 7), 0);
 
 	assert_int_equal(pthread_create(&t, NULL, fake_main, f), 0);
-	const struct shipper_opts so = {&c, f->etc, f->conf, f->ob, 5000};
+	const struct shipper_opts so = {&c, f->etc, f->conf, f->ob, exec_of(f), 5000};
 	if (shipper_start(&so, &s, &err) != 0)
 		fail_msg("%s", err.msg);
 	for (int i = 0; i < 1000 && !f->done; i++)
@@ -397,7 +409,7 @@ static void test_shipper__session_ships_acks_trims_and_answers(void **state)
 
 	char *log = vg_test_read_log(f->log);
 	assert_non_null(strstr(log, "connected to the manager 127.0.0.1"));
-	assert_non_null(strstr(log, "command 7 from the manager: restart-wazuh"));
+	assert_non_null(strstr(log, "command 7 refused: command 7: unknown type"));
 	assert_non_null(strstr(log, "closes the connection: test over"));
 	vg_free(log);
 	vg_client_conf_free(&c);
@@ -419,7 +431,7 @@ static void test_shipper__stops_promptly_while_retrying(void **state)
 	c.servers[0] = (struct vg_client_server){vg_xstrdup("127.0.0.1"), f->port, 5, 600};
 	c.nservers = 1;
 	assert_int_equal(outbox_open(f->outbox_path, 0, 0, &f->ob, NULL), 0);
-	const struct shipper_opts so = {&c, f->etc, f->conf, f->ob, 2000};
+	const struct shipper_opts so = {&c, f->etc, f->conf, f->ob, exec_of(f), 2000};
 	assert_int_equal(shipper_start(&so, &s, NULL), 0);
 	sleep_ms(300);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
