@@ -8,15 +8,23 @@
  */
 #include "ar/actions.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ar/arlog.h"
 #include "lib/buf.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/mem.h"
 #include "lib/json.h"
 #include "lib/str.h"
 
 #define WAZUH_PROGRAM "active-response/bin/"
+#define RESTORED_DIR AR_QUARANTINE_DIR "/restored" /* under HOME: one file per sha256 */
+#define RESTORED_MAX (64u * 1024u)                 /* bytes of paths per sha256 */
 
 /* The words after the JSON for an action and its status. */
 static const char *words_of(const char *action, enum ar_status s)
@@ -45,8 +53,11 @@ static json_t *outcome_json(const struct ar_act *a, const char *action, const ch
 			    const struct ar_outcome *o)
 {
 	json_t *v = json_object();
+	char id[24];
 
-	json_object_set_new(v, "command_id", json_integer((json_int_t)a->command_id));
+	/* a string: the manager's JSON decoder prints large numbers as floats */
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)a->command_id);
+	json_object_set_new(v, "command_id", json_string(id));
 	json_object_set_new(v, "action", json_string(action));
 	json_object_set_new(v, "status", json_string(ar_status_name(o->status)));
 	json_object_set_new(v, "file", str_or_null(file));
@@ -153,6 +164,82 @@ static void settle(int rc, const struct vg_err *e, struct ar_outcome *out)
 	vg_strlcpy(out->reason, e->msg, sizeof(out->reason));
 }
 
+/* ---------------------------------------------------------------- restored files */
+
+/*
+ * A restore is the operator's verdict on that content at that path: the
+ * next alert about it (the FIM sees the file come back, the cached verdict
+ * says malicious again) must not quarantine it again. HOME/quarantine/
+ * restored/SHA256 lists the paths it was restored to, one a line.
+ */
+static char *restored_path(const char *home, const char *sha256)
+{
+	return vg_xasprintf("%s/" RESTORED_DIR "/%s", home, sha256);
+}
+
+static bool restored_before(const char *home, const struct ar_target *t)
+{
+	struct vg_buf b;
+	char *path = restored_path(home, t->sha256);
+	size_t n = strlen(t->path);
+	bool found = false;
+
+	vg_buf_init(&b, RESTORED_MAX);
+	if (strchr(t->sha256, '/') == NULL && vg_fs_read_file(path, "restored list", &b, NULL) == 0)
+		for (const char *l = vg_buf_cstr(&b); *l != '\0' && !found;) {
+			const char *nl = strchr(l, '\n');
+			size_t len = nl != NULL ? (size_t)(nl - l) : strlen(l);
+			found = len == n && memcmp(l, t->path, n) == 0;
+			l += len + (nl != NULL);
+		}
+	vg_buf_free(&b);
+	vg_free(path);
+	return found;
+}
+
+static void remember_restore(const char *home, const json_t *manifest)
+{
+	const char *sha256 = json_string_value(json_object_get(manifest, "sha256"));
+	const char *file = json_string_value(json_object_get(manifest, "path"));
+	struct vg_err e = VG_ERR_INIT;
+	char *dir = vg_xasprintf("%s/" RESTORED_DIR, home), *path = NULL, *line = NULL;
+	int fd;
+
+	if (sha256 == NULL || file == NULL || strchr(sha256, '/') != NULL ||
+	    strchr(file, '\n') != NULL)
+		goto out;
+	if (vg_fs_mkdirs(dir, 0700, &e) != 0) {
+		vg_log_warn("%s", e.msg);
+		goto out;
+	}
+	path = restored_path(home, sha256);
+	line = vg_xasprintf("%s\n", file);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		vg_log_warn("cannot remember the restore of %s in %s: %s", file, path,
+			    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+out:
+	vg_free(line);
+	vg_free(path);
+	vg_free(dir);
+}
+
+/* Refuse to act on what an operator restored; true when refused. */
+static bool refuse_restored(const struct ar_act *a, const struct ar_target *t,
+			    struct ar_outcome *out)
+{
+	if (!restored_before(a->home, t))
+		return false;
+	*out = (struct ar_outcome){AR_REFUSED, "", "", NULL};
+	snprintf(out->reason, sizeof(out->reason),
+		 "this content was restored to this path by an operator: not acted on again "
+		 "(remove quarantine/restored/%.64s to change that)",
+		 t->sha256);
+	return true;
+}
+
 /* Meta for the manifest: the alert's id, rule and VirusTotal verdict. */
 static struct ar_qmeta meta_of(const json_t *alert)
 {
@@ -167,7 +254,8 @@ int ar_act_quarantine(const struct ar_act *a, const struct ar_target *t, struct 
 	struct ar_qmeta m = meta_of(a->alert);
 	struct vg_err le = VG_ERR_INIT;
 
-	settle(ar_quarantine_file(a->home, a->roots, t->path, &e, &m, out, &le), &le, out);
+	if (!refuse_restored(a, t, out))
+		settle(ar_quarantine_file(a->home, a->roots, t->path, &e, &m, out, &le), &le, out);
 	return ar_act_report(a, "quarantine", "add", "quarantine", t->path, out, err);
 }
 
@@ -177,7 +265,8 @@ int ar_act_remove(const struct ar_act *a, const struct ar_target *t, struct ar_o
 	struct ar_expect e = {t->sha256, t->inode, 0};
 	struct vg_err le = VG_ERR_INIT;
 
-	settle(ar_remove_file(a->roots, t->path, &e, out, &le), &le, out);
+	if (!refuse_restored(a, t, out))
+		settle(ar_remove_file(a->roots, t->path, &e, out, &le), &le, out);
 	return ar_act_report(a, "remove-threat", "add", "remove-threat", t->path, out, err);
 }
 
@@ -193,6 +282,8 @@ int ar_act_restore(const struct ar_act *a, const char *qid, bool force, struct a
 	struct vg_err le = VG_ERR_INIT;
 
 	settle(ar_quarantine_restore(a->home, qid, force, out, &le), &le, out);
+	if (out->status == AR_DONE)
+		remember_restore(a->home, out->manifest);
 	return ar_act_report(a, "quarantine", "delete", "restore", manifest_path(out), out, err);
 }
 

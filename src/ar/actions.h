@@ -13,7 +13,7 @@
  *   {"version":1,"origin":{"name":NODE,"module":"vigie-execd"},
  *    "command":"add"|"delete"|"purge",
  *    "parameters":{"extra_args":[],"alert":{...},"program":"active-response/bin/NAME"},
- *    "vigie":{"command_id":N,"action":"quarantine"|"remove-threat"|"restore"|"delete",
+ *    "vigie":{"command_id":"N","action":"quarantine"|"remove-threat"|"restore"|"delete",
  *             "status":"done"|"refused"|"failed","file":PATH,"reason":TEXT,
  *             "quarantine_id":ID,"manifest":{...}}}
  *

@@ -37,6 +37,7 @@ enum ac_kind {
 	AK_RULES_GROUP,
 	AK_LEVEL,
 	AK_TIMEOUT,
+	AK_EXPIRE,
 	AK_IGNORED, /* a Wazuh element without a Vigie meaning */
 };
 
@@ -64,6 +65,7 @@ static const struct ac_elem ac_ar_table[] = {
     {"rules_group", AK_RULES_GROUP, 0, NULL},
     {"level", AK_LEVEL, 0, NULL},
     {"timeout", AK_TIMEOUT, 0, NULL},
+    {"expire", AK_EXPIRE, 0, NULL},
     {"repeated_offenders", AK_IGNORED, AW_REPEATED, "Wazuh's firewall escalation"},
     {"ca_store", AK_IGNORED, AW_CA_STORE, "a Wazuh Windows agent option"},
     {"ca_verification", AK_IGNORED, AW_CA_VERIFY, "a Wazuh Windows agent option"},
@@ -439,6 +441,9 @@ static int ac_ar_apply(struct mgr_ar_conf *c, const struct ac_elem *e, const str
 		b->timeout = n;
 		return ac_uint(n, "<active-response>", "timeout", MGR_AR_TIMEOUT_MAX,
 			       &b->ar.timeout, err);
+	case AK_EXPIRE:
+		return ac_uint(n, "<active-response>", "expire", MGR_AR_TIMEOUT_MAX, &b->ar.expire,
+			       err);
 	case AK_IGNORED:
 		ac_warn_once(c, e, n, "<active-response>");
 		return 0;

@@ -33,6 +33,10 @@
  *   timeout      seconds; only for a command with timeout_allowed yes.
  *                Otherwise, as Wazuh, a warning and the timeout is 0.
  *                Built-ins do not take one.
+ *   expire       Vigie: seconds a command waits for an agent that is not
+ *                connected before it is dropped and reported (default 0:
+ *                the block's timeout when it has one, else a day,
+ *                RESPONDER_EXPIRE_S). At most MGR_AR_TIMEOUT_MAX.
  *   repeated_offenders, ca_store, ca_verification: Wazuh agent-side
  *                options without a Vigie meaning; warned about once.
  *
@@ -94,6 +98,7 @@ struct mgr_active_response {
 	size_t ngroups;
 	unsigned level;   /* 0: not a filter */
 	unsigned timeout; /* seconds; 0 unless the command allows one */
+	unsigned expire;  /* Vigie: seconds a command waits for its agent; 0 = default */
 	long line;        /* of the <active-response> element */
 };
 

@@ -44,7 +44,9 @@
 #include "manager/config.h"
 #include "manager/evqueue.h"
 #include "manager/ingest.h"
+#include "manager/ar_local.h"
 #include "manager/integrator.h"
+#include "manager/responder.h"
 #include "manager/paths.h"
 #include "manager/registry.h"
 #include "manager/remote.h"
@@ -71,6 +73,9 @@ struct manager {
 	struct remote *remote;     /* the agents' listeners (1514) and enrollment (1515) */
 	struct an_pipeline *pipeline;
 	struct integrator *integrator; /* <integration> blocks: VirusTotal, custom-* */
+	struct ar_local *ar_local;     /* agent 000's active-response executor */
+	pthread_mutex_t resp_lock;     /* guards responder for the remote's ACK callback */
+	struct responder *responder;   /* <active-response>: alerts into commands */
 	atomic_bool quit;
 	atomic_bool reload;
 	/* agent 000 */
@@ -113,6 +118,10 @@ static void usage(FILE *out)
 	    "  etc/authd.pass              the enrollment password (<auth><use_password>)\n"
 	    "  queue/alerts.db             the alert store (SQLite)\n"
 	    "  queue/fim/fim.db            agent 000's baseline (SQLite)\n"
+	    "  queue/responses.db          active-response commands, agents' quarantines\n"
+	    "  queue/ar.db                 agent 000's commands taken (at most once)\n"
+	    "  logs/active-responses.log   agent 000's active responses (Wazuh format)\n"
+	    "  quarantine/                 agent 000's quarantined files (0700)\n"
 	    "  var/run/vigie-manager.pid   the running manager's pid (one per HOME)\n"
 	    "\n"
 	    "The shipped rules, lists and MITRE names are read from $VIGIE_RULESET_DIR,\n"
@@ -248,6 +257,54 @@ static void integrator_stop_all(struct manager *m)
 	m->integrator = NULL;
 }
 
+/* ---------------------------------------------------------------- active response */
+
+/* remote_opts.on_command_ack, on the remote's thread. */
+static void on_command_ack(void *ctx, const char *agent_id, uint64_t id)
+{
+	struct manager *m = ctx;
+
+	pthread_mutex_lock(&m->resp_lock);
+	responder_acked(m->responder, agent_id, id);
+	pthread_mutex_unlock(&m->resp_lock);
+}
+
+/* Agent 000's executor (its roots are the <syscheck> directories), then
+ * the responder, which hands it and the agents their commands. */
+static int responder_start_all(struct manager *m, struct vg_err *err)
+{
+	struct responder_opts ro = {m->opts.home, &m->cfg.ar,  m->remote, NULL,
+				    m->queue,     m->hostname, 0};
+	struct responder *r = NULL;
+	int rc =
+	    ar_local_open(m->opts.home, &m->cfg.syscheck, m->hostname, m->queue, &m->ar_local, err);
+
+	if (rc == 0)
+		rc = ar_local_start(m->ar_local, err);
+	ro.local = ar_local_exec(m->ar_local);
+	if (rc == 0)
+		rc = responder_open(&ro, &r, err);
+	if (rc == 0 && (rc = responder_start(r, err)) != 0) {
+		responder_close(r);
+		r = NULL;
+	}
+	pthread_mutex_lock(&m->resp_lock);
+	m->responder = r;
+	pthread_mutex_unlock(&m->resp_lock);
+	return rc;
+}
+
+static void responder_stop_all(struct manager *m)
+{
+	pthread_mutex_lock(&m->resp_lock);
+	struct responder *r = m->responder;
+	m->responder = NULL;
+	pthread_mutex_unlock(&m->resp_lock);
+	responder_close(r);
+	ar_local_close(m->ar_local);
+	m->ar_local = NULL;
+}
+
 /* SIGHUP: new configuration and rules, or the current ones if they fail. */
 static void reload(struct manager *m)
 {
@@ -265,6 +322,7 @@ static void reload(struct manager *m)
 	}
 	fim_stop(m);
 	integrator_stop_all(m); /* it borrows the configuration being replaced */
+	responder_stop_all(m);  /* likewise */
 	an_pipeline_close(m->pipeline);
 	m->pipeline = NULL;
 	mgr_config_free(&m->cfg);
@@ -272,7 +330,7 @@ static void reload(struct manager *m)
 	m->cfg = cfg;
 	m->rules = rules;
 	if (pipeline_open(m, &err) != 0 || fim_start(m, &err) != 0 ||
-	    integrator_start_all(m, &err) != 0) {
+	    integrator_start_all(m, &err) != 0 || responder_start_all(m, &err) != 0) {
 		vg_log_error("cannot restart after reload: %s", err.msg);
 		atomic_store(&m->quit, true);
 		return;
@@ -302,8 +360,10 @@ static int run(struct manager *m)
 		vg_err_clear(&err);
 		size_t done = 0;
 		int rc = an_pipeline_run(m->pipeline, MGR_IDLE_WAIT_MS, &done, &err);
-		if (done > 0) /* new alerts may wait for an integration */
+		if (done > 0) { /* new alerts may wait for an integration, a response */
 			integrator_wake(m->integrator);
+			responder_wake(m->responder);
+		}
 		if (rc != 0) {
 			if (!failing) /* once per episode, not once a second */
 				vg_log_error("analysis paused, retrying every %ds: %s",
@@ -407,6 +467,8 @@ static int remote_open_all(struct manager *m, struct vg_err *err)
 	    .server_key = key,
 	    .queue = m->queue,
 	    .ingest = m->ingest,
+	    .on_command_ack = on_command_ack,
+	    .ack_ctx = m,
 	};
 	char *pw = NULL;
 	size_t pwlen = 0;
@@ -482,6 +544,7 @@ static int start(struct manager *m, struct vg_err *err)
 
 static void cleanup(struct manager *m)
 {
+	responder_stop_all(m); /* it borrows the remote */
 	integrator_stop_all(m);
 	remote_close(m->remote); /* stopped already; closes the registry */
 	an_pipeline_close(m->pipeline);
@@ -500,7 +563,8 @@ static void cleanup(struct manager *m)
 
 int main(int argc, char **argv)
 {
-	struct manager m = {.fim_lock = PTHREAD_MUTEX_INITIALIZER};
+	struct manager m = {.fim_lock = PTHREAD_MUTEX_INITIALIZER,
+			    .resp_lock = PTHREAD_MUTEX_INITIALIZER};
 	struct vg_err err = VG_ERR_INIT;
 	bool loaded = false;
 	pthread_t sigthr;
@@ -536,7 +600,7 @@ int main(int argc, char **argv)
 	}
 	vg_daemon_signals(&m.signals);
 	if (start(&m, &err) != 0 || fim_start(&m, &err) != 0 ||
-	    integrator_start_all(&m, &err) != 0) {
+	    integrator_start_all(&m, &err) != 0 || responder_start_all(&m, &err) != 0) {
 		fprintf(stderr, "vigie-manager: ERROR: %s\n", err.msg);
 		vg_log_error("%s", err.msg);
 		fim_stop(&m);

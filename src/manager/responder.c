@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "ar/actions.h"
+#include "ar/arlog.h"
 #include "lib/db.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -38,7 +39,8 @@ struct responder {
 	char *home, *manager_name;
 	struct cmdq *q;
 	struct mgr_evoutbox *outbox;
-	struct store_reader *store;
+	struct store_reader *store;  /* followed */
+	struct store_reader *lookup; /* single alerts, inside the follow's callback */
 	struct reg *reg;
 	uint64_t pushed_upto; /* queued commands handed over up to this id */
 	pthread_mutex_t mu;   /* guards acks */
@@ -89,37 +91,53 @@ static int record_acks(struct responder *r, struct vg_err *err)
 
 /* ---------------------------------------------------------------- alerts in */
 
-/* The inode of the FIM alert a VirusTotal alert answers, when it names the same file. */
-static uint64_t source_inode(struct responder *r, const json_t *alert, const char *path)
+/* The FIM alert a VirusTotal alert answers (owned), or NULL. */
+static json_t *source_alert(struct responder *r, const json_t *alert)
 {
 	const json_t *src = json_object_get(
 	    json_object_get(json_object_get(alert, "data"), "virustotal"), "source");
 	const char *id = json_string_value(json_object_get(src, "alert_id"));
 	char *text = NULL;
-	json_t *fim = NULL;
-	uint64_t inode = 0;
-	struct ar_target t;
+	json_t *fim;
 
-	if (id == NULL || store_get(r->store, id, &text, NULL) != 0)
-		return 0;
+	if (id == NULL || store_get(r->lookup, id, &text, NULL) != 0)
+		return NULL;
 	fim = json_loads(text, 0, NULL);
-	if (ar_target_of_alert(fim, &t, NULL) == 0 && strcmp(t.path, path) == 0)
-		inode = t.inode;
-	json_decref(fim);
 	vg_free(text);
-	return inode;
+	return fim;
 }
 
+static bool is_deletion(const json_t *alert)
+{
+	const char *ev =
+	    json_string_value(json_object_get(json_object_get(alert, "syscheck"), "event"));
+
+	return ev != NULL && strcmp(ev, "deleted") == 0;
+}
+
+/*
+ * The file a built-in acts on: the alert's, with the inode of the FIM alert
+ * behind a verdict. NULL when there is nothing to act on: no file with a
+ * sha256, or a verdict about a file that was deleted (the lookup of a
+ * deletion: Wazuh's virustotal.py asks about those too).
+ */
 static json_t *target_of(struct responder *r, const json_t *alert)
 {
-	struct ar_target t;
+	struct ar_target t, ft;
+	json_t *fim = NULL, *out = NULL;
 
-	if (ar_target_of_alert(alert, &t, NULL) != 0)
-		return json_null();
-	if (t.inode == 0)
-		t.inode = source_inode(r, alert, t.path);
-	return json_pack("{s:s,s:s,s:I}", "path", t.path, "sha256", t.sha256, "inode",
-			 (json_int_t)t.inode);
+	if (ar_target_of_alert(alert, &t, NULL) != 0 || is_deletion(alert))
+		return NULL;
+	fim = source_alert(r, alert);
+	if (fim == NULL || !is_deletion(fim)) {
+		if (t.inode == 0 && fim != NULL && ar_target_of_alert(fim, &ft, NULL) == 0 &&
+		    strcmp(ft.path, t.path) == 0)
+			t.inode = ft.inode;
+		out = json_pack("{s:s,s:s,s:I}", "path", t.path, "sha256", t.sha256, "inode",
+				(json_int_t)t.inode);
+	}
+	json_decref(fim);
+	return out;
 }
 
 /* The COMMAND JSON (without id) block ar sends for alert. */
@@ -131,10 +149,15 @@ static json_t *command_of(struct responder *r, const struct mgr_active_response 
 	json_object_set_new(j, "type", json_string("active-response"));
 	json_object_set_new(j, "name", json_string(ar->command));
 	if (c == NULL) {
+		json_t *target = target_of(r, alert);
+		if (target == NULL) {
+			json_decref(j);
+			return NULL;
+		}
 		json_object_set_new(
 		    j, "builtin",
 		    json_string(ar->kind == MGR_AR_BUILTIN_QUAR ? "quarantine" : "remove-threat"));
-		json_object_set_new(j, "target", target_of(r, alert));
+		json_object_set_new(j, "target", target);
 	} else {
 		json_object_set_new(j, "executable", json_string(c->executable));
 		if (c->extra_args != NULL)
@@ -176,8 +199,15 @@ static int queue_command(struct responder *r, const struct mgr_active_response *
 			 const struct store_alert *a, json_t *alert, struct vg_err *err)
 {
 	json_t *cmd = command_of(r, ar, alert);
-	char *text = json_dumps(cmd, JSON_COMPACT);
-	int64_t now = now_ms(), life = ar->timeout > 0 ? ar->timeout : r->o.expire_s;
+	char *text;
+
+	if (cmd == NULL) {
+		vg_log_debug("alert %s: no file to act on (none named, or deleted)", a->id);
+		return 0;
+	}
+	text = json_dumps(cmd, JSON_COMPACT);
+	int64_t now = now_ms();
+	int64_t life = ar->expire > 0 ? ar->expire : ar->timeout > 0 ? ar->timeout : r->o.expire_s;
 	struct target_ctx t = {r, text, now, now + life * 1000, 0, 0, err};
 
 	json_decref(cmd);
@@ -231,13 +261,25 @@ static int record_quarantine(struct responder *r, const char *agent_id, const js
 	return rc;
 }
 
+/* A decoded number: the JSON decoder keeps Wazuh's strings ("5"). 0 if none. */
+static uint64_t json_uint(const json_t *j)
+{
+	uint64_t v = 0;
+
+	if (json_is_integer(j) && json_integer_value(j) > 0)
+		return (uint64_t)json_integer_value(j);
+	if (json_is_string(j) && vg_parse_u64(json_string_value(j), UINT64_MAX, &v) != 0)
+		return 0;
+	return v;
+}
+
 /* An active-response report: the command's result, the quarantine view. */
 static int record_report(struct responder *r, const struct store_alert *a, const json_t *alert,
 			 struct vg_err *err)
 {
 	const json_t *v = json_object_get(json_object_get(alert, "data"), "vigie");
 	const char *status = json_string_value(json_object_get(v, "status"));
-	json_int_t id = json_integer_value(json_object_get(v, "command_id"));
+	uint64_t id = json_uint(json_object_get(v, "command_id"));
 	int rc = 0;
 
 	if (status == NULL)
@@ -248,7 +290,7 @@ static int record_report(struct responder *r, const struct store_alert *a, const
 		json_object_del(res, "manifest");
 		char *text = json_dumps(res, JSON_COMPACT);
 		if (id > 0)
-			rc = cmdq_set_state(r->q, (uint64_t)id, status, text, now_ms(), err);
+			rc = cmdq_set_state(r->q, id, status, text, now_ms(), err);
 		vg_free(text);
 		json_decref(res);
 	}
@@ -422,12 +464,10 @@ static int report_expired(struct responder *r, const struct cmdq_row *row, struc
 	if (rc == 0 && reg_get(r->reg, row->agent_id, &ag, NULL) != 0)
 		vg_strlcpy(ag.name, "unknown", sizeof(ag.name));
 	if (rc == 0) {
-		struct vg_buf b = VG_BUF_INIT(1u << 20);
-		rc = vg_json_dump(&b, m, err);
+		struct vg_buf b = VG_BUF_INIT(AR_LOG_LINE_MAX + 1);
+		rc = ar_log_format(&b, time(NULL), builtin != NULL ? builtin : name, m, words, err);
 		if (rc == 0)
-			line =
-			    vg_xasprintf("%s active-response/bin/%s: %s %s", "1970/01/01 00:00:00",
-					 builtin != NULL ? builtin : name, vg_buf_cstr(&b), words);
+			line = vg_xstrndup(b.data, b.len - 1); /* without its newline */
 		vg_buf_free(&b);
 	}
 	if (rc == 0)
@@ -526,6 +566,8 @@ int responder_open(const struct responder_opts *o, struct responder **out, struc
 	if (rc == 0)
 		rc = store_reader_open(store, &r->store, err);
 	if (rc == 0)
+		rc = store_reader_open(store, &r->lookup, err);
+	if (rc == 0)
 		rc = reg_open(reg, &ro, &r->reg, err);
 	vg_free(store);
 	vg_free(reg);
@@ -570,6 +612,7 @@ void responder_close(struct responder *r)
 	mgr_evoutbox_close(r->outbox);
 	cmdq_close(r->q);
 	store_reader_close(r->store);
+	store_reader_close(r->lookup);
 	reg_close(r->reg);
 	vg_notify_destroy(&r->wake);
 	pthread_mutex_destroy(&r->mu);

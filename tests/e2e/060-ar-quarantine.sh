@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Active response, the seed's way (issue 6): TestEICAR.txt lands in agent
+# 001's realtime directory, VirusTotal (the emulator) says 87105, and the
+# built-in quarantine bound to 87105 moves it into the agent's
+# HOME/quarantine within 2 s of the 87105 alert; the agent's report comes
+# back as rule 99910 on the manager, the manager's quarantine view holds
+# it, and a restore through the manager brings back the bytes, owner, mode
+# and mtime, after which the same verdict does not quarantine it again.
+. "$(dirname "$0")/lib.sh"
+
+KEY=e2e-vt-key-ar
+start_vt_emulator --key "$KEY:60"
+P=$(free_port)
+E=$(free_port)
+AR='<active-response><command>quarantine</command><location>local</location>
+<rules_id>87105</rules_id></active-response>'
+manager_net_config "$T/manager.conf" "$P" "$E" "$(vt_integration "$KEY")$AR"
+start_manager "$T/manager.conf"
+wait_log 10 "Enabling integration for: 'virustotal'"
+mkdir -p "$T/w" "$T/staging"
+agent_net_config "$T/a.conf" "$T/w" "$P" "$E" ubuntu-jammy
+start_agent_home "$T/a" "$T/a.conf"
+wait_file_log 20 "$T/a/logs/vigie.log" "scan finished"
+
+# owner, mode and an old mtime set before the file enters the watched tree
+S=$T/staging/TestEICAR.txt
+write_eicar "$S"
+chown 1234:2345 "$S"
+chmod 0640 "$S"
+touch -d '2020-01-02 03:04:05.123456789' "$S"
+cp -p "$S" "$T/original"
+F=$T/w/TestEICAR.txt
+mv "$S" "$F"
+
+wait_alert 10 '.rule.id == "87105"'
+wait_alert 5 '.rule.id == "99910"'
+q=$(jq -c 'select(.rule.id == "99910")' "$ALERTS" | head -n 1)
+vt=$(jq -c 'select(.rule.id == "87105")' "$ALERTS" | head -n 1)
+[ "$(jq -r .agent.id <<<"$q")" = 001 ] || fail "the quarantine is not agent 001's: $q"
+[ "$(jq -r .rule.description <<<"$q")" = \
+	"Quarantined threat located at $F (quarantine id $(jq -r .data.vigie.quarantine_id <<<"$q"))" ] ||
+	fail "description: $(jq -r .rule.description <<<"$q")"
+QID=$(jq -r .data.vigie.quarantine_id <<<"$q")
+[ ! -e "$F" ] || fail "$F is still there"
+[ -f "$T/a/quarantine/$QID.bin" ] || fail "no $QID.bin in the agent's quarantine"
+[ "$(stat -c %a "$T/a/quarantine/$QID.bin")" = 0 ] || fail "the quarantined copy is readable"
+[ "$(stat -c %a "$T/a/quarantine")" = 700 ] || fail "quarantine/ is not 0700"
+cmp -s "$T/a/quarantine/$QID.bin" "$T/original" || fail "the quarantined bytes differ"
+grep -q "Quarantined threat" "$T/a/logs/active-responses.log" ||
+	fail "active-responses.log: $(cat "$T/a/logs/active-responses.log")"
+
+# within 2 s of the verdict's alert
+at=$(jq -r .quarantined_at "$T/a/quarantine/$QID.json")
+t87105=$(date -d "$(jq -r .timestamp <<<"$vt" | sed 's/\.\([0-9]*\)+0000/.\1Z/')" +%s%N)
+tq=$(date -d "$at" +%s%N)
+delta=$(((tq - t87105) / 1000000))
+# quarantined_at has whole seconds: up to 1 s early on paper
+[ "$delta" -le 2000 ] && [ "$delta" -ge -1000 ] || fail "quarantined $delta ms after the 87105 alert"
+echo "quarantined $delta ms after the 87105 alert"
+
+# the manager's view of agent 001's quarantine
+wait_for_view() {
+	local end=$((SECONDS + 10))
+	while [ $SECONDS -le $end ]; do
+		[ "$(sqlite3 "$T/home/queue/responses.db" \
+			"SELECT state FROM quarantine WHERE agent_id = '001' AND qid = '$QID'")" = "$1" ] &&
+			return 0
+		sleep 0.1
+	done
+	fail "the manager's view of $QID is not '$1'"
+}
+wait_for_view quarantined
+[ "$(sqlite3 "$T/home/queue/responses.db" "SELECT state FROM commands")" = done ] ||
+	fail "commands: $(sqlite3 "$T/home/queue/responses.db" 'SELECT * FROM commands')"
+echo ok
