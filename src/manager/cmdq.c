@@ -29,8 +29,8 @@ static const char *const sql[ST_N] = {
 	       " json) VALUES (max(?1, coalesce((SELECT max(id) FROM commands), 0) + 1),"
 	       " ?2, 'queued', ?3, ?4, ?3, ?5) RETURNING id",
     [ST_SET] = "UPDATE commands SET state = ?2, result = coalesce(?3, result), updated_ms = ?4"
-	       " WHERE id = ?1 AND (state NOT IN ('done', 'refused', 'failed')"
-	       " OR ?2 IN ('done', 'refused', 'failed')) RETURNING id",
+	       " WHERE id = ?1 AND (state IN ('queued', 'taken')"
+	       " OR (state <> 'expired' AND ?2 IN ('done', 'refused', 'failed'))) RETURNING id",
     [ST_GET] = "SELECT id, agent_id, state, created_ms, expires_ms, updated_ms, json, result"
 	       " FROM commands WHERE id = ?1",
     [ST_QUEUED] = "SELECT id, agent_id, state, created_ms, expires_ms, updated_ms, json, result"

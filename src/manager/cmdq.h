@@ -62,7 +62,8 @@ int cmdq_add(struct cmdq *q, const char *agent_id, const char *json, int64_t now
 
 /* Move command id to state (with the result JSON, may be NULL). A command
  * already reported (done / refused / failed) keeps its state unless the
- * new state is a report too. VG_ENOTFOUND for an unknown id. */
+ * new state is a report too; an expired one keeps it (its own report says
+ * "expired"). An unknown id changes nothing (not an error). */
 int cmdq_set_state(struct cmdq *q, uint64_t id, const char *state, const char *result,
 		   int64_t now_ms, struct vg_err *err) VG_MUST_CHECK;
 
