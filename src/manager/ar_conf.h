@@ -2,9 +2,9 @@
  * ar_conf.h - The manager's <command> and <active-response> sections
  * (Wazuh 4.x syntax, src/config/active-response.c; reference §7).
  *
- * This is configuration only: what runs, where, on which alerts. Running
- * the responses (on the owning agent, durably, at most once) is issue 6's
- * next step; nothing here executes anything.
+ * This is configuration only: what runs, where, on which alerts. The
+ * responder (manager/responder.h) runs the responses: on the owning agent,
+ * durably, at most once (docs/active-response.md).
  *
  * <command> (several blocks, one struct each):
  *   name             required; letters, digits, '.', '_', '-' (Wazuh
