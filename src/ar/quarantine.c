@@ -703,9 +703,9 @@ static json_t *manifest_new(const char *qid, const struct target *t, const struc
 {
 	const char *path = vg_buf_cstr(&t->path);
 	json_t *j = json_object();
-	char when[32], *hex;
+	char when[40], *hex;
 	struct tm tm;
-	time_t now = time(NULL);
+	struct timespec now;
 
 	json_object_set_new(j, "id", json_string(qid));
 	json_object_set_new(j, "path", vg_json_string_lossy(path, t->path.len));
@@ -736,9 +736,13 @@ static json_t *manifest_new(const char *qid, const struct target *t, const struc
 	json_object_set_new(j, "verdict",
 			    m != NULL && m->verdict != NULL ? json_deep_copy(m->verdict)
 							    : json_null());
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (gmtime_r(&now.tv_sec, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		when[0] = '\0';
+	else /* milliseconds: the time from a verdict to its action is measured */
+		snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ",
+			 now.tv_nsec / 1000000);
 	json_object_set_new(j, "quarantined_at", json_string(when));
 	json_object_set_new(j, "method", json_string(method));
 	return j;

@@ -293,7 +293,8 @@ static void test_quarantine__restore_gives_back_bytes_owner_mode_times(void **st
 	assert_int_equal(
 	    json_integer_value(json_object_get(json_object_get(m, "verdict"), "positives")), 5);
 	assert_string_equal(json_string_value(json_object_get(m, "method")), "rename");
-	assert_int_equal(strlen(json_string_value(json_object_get(m, "quarantined_at"))), 20);
+	assert_int_equal(strlen(json_string_value(json_object_get(m, "quarantined_at"))),
+			 24); /* YYYY-MM-DDTHH:MM:SS.mmmZ */
 	assert_non_null(json_object_get(m, "owner"));
 	assert_non_null(json_object_get(m, "group"));
 
