@@ -51,6 +51,7 @@ static const char *const sql[ST_N] = {
 struct cmdq {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_N];
+	char *got_json, *got_result; /* cmdq_get's strings, until the next call */
 };
 
 static int64_t clock_us(void)
@@ -90,6 +91,8 @@ void cmdq_close(struct cmdq *q)
 		return;
 	vg_db_finalize_all(q->st, ST_N);
 	vg_db_close(q->db);
+	vg_free(q->got_json);
+	vg_free(q->got_result);
 	vg_free(q);
 }
 
@@ -159,12 +162,22 @@ int cmdq_get(struct cmdq *q, uint64_t id, struct cmdq_row *out, struct vg_err *e
 	sqlite3_stmt *st = q->st[ST_GET];
 	int rc;
 
-	sqlite3_reset(st); /* the previous row's strings end here */
+	vg_free(q->got_json);
+	vg_free(q->got_result);
+	q->got_json = q->got_result = NULL;
 	sqlite3_bind_int64(st, 1, (int64_t)id);
 	rc = vg_db_step(st, "read a command", err);
 	if (rc == 1) {
+		/* Copied, and the statement reset: a statement left on its row
+		 * keeps the connection's read transaction open, and a reader
+		 * would see that old snapshot in every later call. */
 		read_row(st, out);
-		return 0; /* the statement stays on the row: its strings live */
+		q->got_json = vg_xstrdup(out->json);
+		q->got_result = out->result != NULL ? vg_xstrdup(out->result) : NULL;
+		out->json = q->got_json;
+		out->result = q->got_result;
+		vg_db_reset(st);
+		return 0;
 	}
 	return rc == 0 ? vg_err_set(err, VG_ENOTFOUND, "no command %llu", (unsigned long long)id)
 		       : rc;

@@ -5,10 +5,27 @@
 #include "manager/evoutbox.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #include "lib/db.h"
 #include "lib/mem.h"
 #include "manager/evqueue.h"
+
+/*
+ * A new table numbers its rows from the clock in microseconds, not from 1:
+ * the queue drops a number it already took from the source, so a producer
+ * database created again (lost, deleted) would otherwise have its events
+ * dropped until its numbering caught up. An existing table keeps its own.
+ */
+static char *seed_sql(const char *table)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return vg_xasprintf("INSERT INTO sqlite_sequence (name, seq) SELECT '%s', %lld WHERE NOT "
+			    "EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '%s')",
+			    table, (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, table);
+}
 
 struct mgr_evoutbox {
 	sqlite3_stmt *add, *head, *del;
@@ -28,12 +45,15 @@ int mgr_evoutbox_open(sqlite3 *db, const char *table, struct vg_dq *queue, const
 	char *head = vg_xasprintf("SELECT seq, location, line FROM %s ORDER BY seq LIMIT %d", table,
 				  MGR_EVOUTBOX_BATCH);
 	char *del = vg_xasprintf("DELETE FROM %s WHERE seq <= ?1", table);
+	char *seed = seed_sql(table);
 	int rc = vg_db_exec(db, ddl, "create the event outbox", err);
 
 	*out = NULL;
 	ob->queue = queue;
 	ob->source = source;
 	ob->stop = stop;
+	if (rc == 0)
+		rc = vg_db_exec(db, seed, "number the event outbox", err);
 	if (rc == 0)
 		rc = vg_db_prepare(db, add, &ob->add, err);
 	if (rc == 0)
@@ -44,6 +64,7 @@ int mgr_evoutbox_open(sqlite3 *db, const char *table, struct vg_dq *queue, const
 	vg_free(add);
 	vg_free(head);
 	vg_free(del);
+	vg_free(seed);
 	if (rc != 0)
 		mgr_evoutbox_close(ob);
 	else

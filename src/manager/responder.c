@@ -273,6 +273,24 @@ static uint64_t json_uint(const json_t *j)
 	return v;
 }
 
+/*
+ * Is command id the reporting agent's own? The alert's agent comes from its
+ * connection, the id from a line the agent wrote: one agent must not settle
+ * (or fake the result of) another's command.
+ */
+static bool own_command(struct responder *r, const struct store_alert *a, uint64_t id)
+{
+	struct cmdq_row row;
+
+	if (cmdq_get(r->q, id, &row, NULL) != 0)
+		return false;
+	if (a->agent_id != NULL && strcmp(row.agent_id, a->agent_id) == 0)
+		return true;
+	vg_log_warn("agent %s reported on command %" PRIu64 " of agent %s: ignored",
+		    a->agent_id != NULL ? a->agent_id : "(none)", id, row.agent_id);
+	return false;
+}
+
 /* An active-response report: the command's result, the quarantine view. */
 static int record_report(struct responder *r, const struct store_alert *a, const json_t *alert,
 			 struct vg_err *err)
@@ -284,6 +302,8 @@ static int record_report(struct responder *r, const struct store_alert *a, const
 
 	if (status == NULL)
 		return 0; /* a script's own line: its command was accounted for at its ACK */
+	if (id > 0 && !own_command(r, a, id))
+		id = 0; /* unknown, or another agent's: its own quarantine view still counts */
 	if (strcmp(status, "done") == 0 || strcmp(status, "refused") == 0 ||
 	    strcmp(status, "failed") == 0) {
 		json_t *res = json_deep_copy(v);

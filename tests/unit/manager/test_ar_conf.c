@@ -329,6 +329,39 @@ static void test_ar_conf__built_in_takes_no_timeout(void **state)
 	vg_free(log);
 }
 
+static void test_ar_conf__expire(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Vigie's own element: for built-ins and scripts alike, and apart
+	 * from the timeout (how long a command waits for its agent). */
+	load_ok(f, CONF(CMD("<name>s</name><executable>s.sh</executable>"
+			    "<timeout_allowed>yes</timeout_allowed>")
+			    AR("<command>quarantine</command><location>local</location>"
+			       "<level>5</level><expire>3600</expire>")
+				AR("<command>s</command><location>all</location><level>5</level>"
+				   "<timeout>60</timeout><expire>2592000</expire>")
+				    AR("<command>s</command><location>local</location>"
+				       "<level>5</level>")));
+	assert_int_equal(f->c.n, 3);
+	assert_int_equal(f->c.items[0].expire, 3600);
+	assert_int_equal(f->c.items[0].timeout, 0);
+	assert_int_equal(f->c.items[1].expire, MGR_AR_TIMEOUT_MAX);
+	assert_int_equal(f->c.items[1].timeout, 60);
+	assert_int_equal(f->c.items[2].expire, 0); /* default: the responder decides */
+
+	expect_error(f,
+		     L2(AR("<command>quarantine</command><location>local</location>"
+			   "<expire>soon</expire>")),
+		     "t.conf:2: <active-response>: <expire>: expected a number from 0 to 2592000, "
+		     "got \"soon\"");
+	expect_error(f, L2(AR("<expire>-1</expire>")), "t.conf:2: <active-response>: <expire>: ");
+	expect_error(f, L2(AR("<expire>2592001</expire>")),
+		     "t.conf:2: <active-response>: <expire>: expected a number from 0 to "
+		     "2592000, got \"2592001\"");
+	assert_int_equal(f->c.n, 0);
+}
+
 static void test_ar_conf__reference_poc_blocks(void **state)
 {
 	struct fixture *f = *state;
@@ -434,6 +467,7 @@ int main(void)
 	    T(test_ar_conf__errors_name_file_and_line),
 	    T(test_ar_conf__warnings_once_and_dropped_values),
 	    T(test_ar_conf__built_in_takes_no_timeout),
+	    T(test_ar_conf__expire),
 	    T(test_ar_conf__reference_poc_blocks),
 	    T(test_ar_conf__wazuh_manager_conf_loads),
 	    T(test_ar_conf__matches_truth_table),
