@@ -11,9 +11,10 @@
  *   done / refused / failed   the agent's report came back (the result)
  *   expired  the agent did not take it before expires_ms
  *
- * Ids are unique across the database's life and beyond: the first is the
- * clock in microseconds, then each is one more than the last, so a
- * recreated database never reuses an id an agent has already taken.
+ * Ids are unique across the database's life and beyond: each is the clock
+ * in microseconds, or one more than the last when that is higher, so a
+ * recreated (or restored) database never reuses an id an agent has
+ * already taken.
  * `vigie quarantine --agent` adds rows from another process; the responder
  * thread (responder.h) moves them along.
  *

@@ -452,19 +452,41 @@ static int push_commands(struct responder *r, bool *more, struct vg_err *err)
 
 /* ---------------------------------------------------------------- expiry */
 
+/* What an expired command would have done, in the words of its report. */
+struct what {
+	const char *program, *cmd, *action;
+};
+
+static struct what what_of(const json_t *cmd, struct ar_outcome *o)
+{
+	const char *builtin = json_string_value(json_object_get(cmd, "builtin"));
+	const char *exe = json_string_value(json_object_get(cmd, "executable"));
+	const char *op = json_string_value(json_object_get(cmd, "op"));
+	const char *qid = json_string_value(json_object_get(cmd, "qid"));
+
+	if (builtin != NULL)
+		return (struct what){builtin, "add", builtin};
+	if (op == NULL)
+		return (struct what){exe != NULL ? exe : "unknown", "add", "script"};
+	if (qid != NULL)
+		vg_strlcpy(o->qid, qid, sizeof(o->qid));
+	if (strcmp(op, "restore") == 0)
+		return (struct what){"quarantine", "delete", "restore"};
+	return (struct what){"quarantine", "purge", "delete"};
+}
+
+/* The report of an expired command into the event outbox, as the agent's. */
 static int report_expired(struct responder *r, const struct cmdq_row *row, struct vg_err *err)
 {
 	json_t *cmd = json_loads(row->json, 0, NULL);
-	const char *name = json_string_value(json_object_get(cmd, "name"));
-	const char *builtin = json_string_value(json_object_get(cmd, "builtin"));
-	const char *type = json_string_value(json_object_get(cmd, "type"));
 	struct ar_act a = {r->home, r->manager_name, NULL, row->id, json_object_get(cmd, "alert")};
 	struct ar_outcome o = {AR_REFUSED, "", "", NULL};
+	struct what w = what_of(cmd, &o);
 	struct ar_target t = {NULL, NULL, 0};
 	struct reg_agent ag = {0};
+	struct vg_buf b = VG_BUF_INIT(AR_LOG_LINE_MAX + 1);
 	const char *words = NULL;
 	json_t *m = NULL;
-	char *line = NULL;
 	int rc;
 
 	snprintf(o.reason, sizeof(o.reason),
@@ -472,28 +494,15 @@ static int report_expired(struct responder *r, const struct cmdq_row *row, struc
 		 row->agent_id, (row->expires_ms - row->created_ms) / 1000);
 	if (ar_target_of_alert(a.alert, &t, NULL) != 0)
 		t.path = NULL;
-	const char *action = builtin != NULL ? builtin
-			     : type != NULL && strcmp(type, "quarantine") == 0
-				 ? json_string_value(json_object_get(cmd, "op"))
-				 : "script";
-	rc = ar_act_message(&a,
-			    builtin != NULL ? builtin
-			    : name != NULL  ? name
-					    : "quarantine",
-			    "add", action != NULL ? action : "script", t.path, &o, &m, &words, err);
-	if (rc == 0 && reg_get(r->reg, row->agent_id, &ag, NULL) != 0)
+	if (reg_get(r->reg, row->agent_id, &ag, NULL) != 0)
 		vg_strlcpy(ag.name, "unknown", sizeof(ag.name));
-	if (rc == 0) {
-		struct vg_buf b = VG_BUF_INIT(AR_LOG_LINE_MAX + 1);
-		rc = ar_log_format(&b, time(NULL), builtin != NULL ? builtin : name, m, words, err);
-		if (rc == 0)
-			line = vg_xstrndup(b.data, b.len - 1); /* without its newline */
-		vg_buf_free(&b);
-	}
+	rc = ar_act_message(&a, w.program, w.cmd, w.action, t.path, &o, &m, &words, err);
 	if (rc == 0)
+		rc = ar_log_format(&b, time(NULL), w.program, m, words, err);
+	if (rc == 0) /* the line without its newline */
 		rc = mgr_evoutbox_add(r->outbox, row->agent_id, ag.name, "", "active-response",
-				      line, strlen(line), err);
-	vg_free(line);
+				      b.data, b.len - 1, err);
+	vg_buf_free(&b);
 	json_decref(m);
 	json_decref(cmd);
 	return rc;

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The folder is the layer (DESIGN.md): a layer includes only itself and the
-# layers below it. lib < fim < agent, manager < cli.
+# layers below it. lib < fim < ar < agent, manager < cli (ar: the
+# active-response executor both daemons run).
 set -euo pipefail
 src=${VG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/src
 allowed() { # layer -> the include prefixes it may use
 	case $1 in
 	lib) echo "lib" ;;
 	fim) echo "lib fim" ;;
-	agent) echo "lib fim agent" ;;
-	manager) echo "lib fim manager" ;;
-	cli) echo "lib fim manager cli" ;;
+	ar) echo "lib fim ar" ;;
+	agent) echo "lib fim ar agent" ;;
+	manager) echo "lib fim ar manager" ;;
+	cli) echo "lib fim ar manager cli" ;;
 	esac
 }
 bad=0

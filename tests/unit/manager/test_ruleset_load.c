@@ -94,9 +94,9 @@ static void test_ruleset_load__no_config_loads_the_shipped_ruleset(void **state)
 
 	assert_int_equal(load(t, NULL, &cfg, &rules, &err), 0);
 	assert_non_null(rules);
-	/* 500 550 553 554 560 650 657 87100-87106 99901-99904 99910-99918
+	/* 500 550 553 554 560 650 657 87100-87106 99901-99904 99910-99919
 	 * (docs/ruleset.md) */
-	assert_int_equal(rules_set_count(rules), 27);
+	assert_int_equal(rules_set_count(rules), 28);
 	assert_true(rules_set_list_count(rules) >= 1); /* malware-hashes */
 	assert_int_equal(cfg.settings.log_alert_level, 3);
 	assert_int_equal(cfg.settings.email_alert_level, 12);
@@ -119,7 +119,7 @@ static void test_ruleset_load__config_ruleset_excludes_a_file(void **state)
 		     "  </ruleset>\n  <alerts>\n    <log_alert_level>5</log_alert_level>\n"
 		     "  </alerts>\n</ossec_config>\n");
 	assert_int_equal(load(t, t->conf, &cfg, &rules, &err), 0);
-	assert_int_equal(rules_set_count(rules), all - 13); /* 99901-99904, 99910-99918 gone */
+	assert_int_equal(rules_set_count(rules), all - 14); /* 99901-99904, 99910-99919 gone */
 	assert_true(cfg.ruleset.present);
 	assert_int_equal(cfg.settings.log_alert_level, 5);
 	rules_set_free(rules);
