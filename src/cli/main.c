@@ -10,6 +10,7 @@
 #include "cli/agents.h"
 #include "cli/logtest.h"
 #include "cli/lookup.h"
+#include "cli/quarantine.h"
 #include "cli/scan.h"
 #include "cli/status.h"
 #include "lib/log.h"
@@ -25,6 +26,7 @@ static const struct cli_command commands[] = {
     {"logtest", cli_logtest, "test events against the decoders and rules (wazuh-logtest)"},
     {"agents", cli_agents, "list, show, add and remove enrolled agents"},
     {"lookup", cli_lookup, "VirusTotal's verdict on files or hashes"},
+    {"quarantine", cli_quarantine, "list, show, restore and delete quarantined files"},
     {"status", cli_status, "the manager at a glance: agents, queue, alerts, VirusTotal"},
 };
 
