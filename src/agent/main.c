@@ -28,6 +28,7 @@
 #include "agent/local_events.h"
 #include "agent/outbox.h"
 #include "agent/shipper.h"
+#include "ar/agent_conf.h"
 #include "fim/config.h"
 #include "fim/engine.h"
 #include "lib/client_conf.h"
@@ -54,6 +55,7 @@ struct agent_opts {
 struct agent_config {
 	struct fim_config syscheck;
 	struct vg_client_conf client; /* the manager to report to (issue 4) */
+	struct ar_agent_conf ar;      /* <active-response>: may this host run responses */
 };
 
 struct agent {
@@ -160,11 +162,13 @@ static int load_config(const char *path, const char *home, struct agent_config *
 	struct vg_conf_section sections[] = {
 	    {"syscheck", fim_config_parse, &cfg->syscheck},
 	    {"client", vg_client_conf_parse, &cfg->client},
+	    {"active-response", ar_agent_conf_parse, &cfg->ar},
 	};
 	int rc;
 
 	fim_config_init(&cfg->syscheck);
 	vg_client_conf_init(&cfg->client);
+	ar_agent_conf_init(&cfg->ar);
 	rc = vg_conf_load(path, sections, VG_ARRAY_LEN(sections), err);
 	if (rc == 0)
 		rc = vg_client_conf_finish(&cfg->client, home, err);
@@ -245,6 +249,7 @@ static void reload(struct agent *a, struct local_events *sink)
 	config_free(&a->cfg);
 	a->cfg = cfg;
 	vg_log_info("configuration reloaded from %s", a->config_path);
+	ar_exec_set_disabled(a->exec, a->cfg.ar.disabled);
 	if (a->outbox != NULL && shipper_begin(a, &err) != 0)
 		vg_log_error("events are kept in the outbox, not sent: %s", err.msg);
 }
@@ -340,8 +345,9 @@ static int enroll_until_done(struct agent *a)
 static int exec_start(struct agent *a, struct vg_err *err)
 {
 	struct ar_exec_opts o = {
-	    a->opts.d.home, &a->cfg.syscheck, a->cfg.client.enrollment.agent_name,
-	    outbox_ar_emit, a->outbox,        0};
+	    a->opts.d.home,    &a->cfg.syscheck, a->cfg.client.enrollment.agent_name,
+	    outbox_ar_emit,    a->outbox,        0,
+	    a->cfg.ar.disabled};
 	int rc = ar_exec_open(&o, &a->exec, err);
 
 	if (rc == 0)

@@ -118,6 +118,36 @@ int ar_act_report(const struct ar_act *a, const char *program, const char *cmd, 
 	return rc;
 }
 
+struct ar_what ar_what_of(const json_t *cmd, struct ar_outcome *o)
+{
+	const char *builtin = json_string_value(json_object_get(cmd, "builtin"));
+	const char *exe = json_string_value(json_object_get(cmd, "executable"));
+	const char *op = json_string_value(json_object_get(cmd, "op"));
+	const char *qid = json_string_value(json_object_get(cmd, "qid"));
+
+	if (builtin != NULL)
+		return (struct ar_what){builtin, "add", builtin};
+	if (op == NULL)
+		return (struct ar_what){exe != NULL ? exe : "unknown", "add", "script"};
+	if (qid != NULL)
+		vg_strlcpy(o->qid, qid, sizeof(o->qid));
+	if (strcmp(op, "restore") == 0)
+		return (struct ar_what){"quarantine", "delete", "restore"};
+	return (struct ar_what){"quarantine", "purge", "delete"};
+}
+
+int ar_act_refuse(const struct ar_act *a, const json_t *cmd, const char *reason, struct vg_err *err)
+{
+	struct ar_outcome o = {AR_REFUSED, "", "", NULL};
+	struct ar_what w = ar_what_of(cmd, &o);
+	struct ar_target t;
+
+	vg_strlcpy(o.reason, reason, sizeof(o.reason));
+	if (ar_target_of_alert(a->alert, &t, NULL) != 0)
+		t.path = NULL;
+	return ar_act_report(a, w.program, w.cmd, w.action, t.path, &o, err);
+}
+
 static const char *jstr(const json_t *j, const char *path)
 {
 	char key[64];

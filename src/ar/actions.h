@@ -83,6 +83,21 @@ int ar_act_delete(const struct ar_act *a, const char *qid, struct ar_outcome *ou
 int ar_act_report(const struct ar_act *a, const char *program, const char *cmd, const char *action,
 		  const char *file, const struct ar_outcome *o, struct vg_err *err) VG_MUST_CHECK;
 
+/* What a command (executor.h's JSON) does, in its report's words. */
+struct ar_what {
+	const char *program; /* active-response/bin/PROGRAM */
+	const char *cmd;     /* Wazuh's command word: add, delete, purge */
+	const char *action;  /* vigie.action */
+};
+
+/* Borrowed from cmd; the quarantine id of a restore / delete goes into o->qid. */
+struct ar_what ar_what_of(const json_t *cmd, struct ar_outcome *o);
+
+/* Report command cmd refused for reason without running it (the agent's
+ * <active-response><disabled>yes). */
+int ar_act_refuse(const struct ar_act *a, const json_t *cmd, const char *reason,
+		  struct vg_err *err) VG_MUST_CHECK;
+
 /* The report's JSON and trailing words, without writing them (the
  * manager writes expiries into its event queue). *json is owned. */
 int ar_act_message(const struct ar_act *a, const char *program, const char *cmd, const char *action,

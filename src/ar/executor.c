@@ -54,6 +54,7 @@ struct ar_exec {
 	char *home, *node;
 	struct ar_roots *roots;
 	int script_limit_ms;
+	atomic_bool disabled;
 	sqlite3 *db_submit, *db_thread;
 	sqlite3_stmt *take;
 	struct ar_logship *ls;
@@ -332,7 +333,16 @@ static void run_pending(struct ar_exec *ex, struct pending *p)
 	const char *type = json_string_value(json_object_get(p->cmd, "type"));
 	struct ar_act a = {ex->home, ex->node, ex->roots, p->id, json_object_get(p->cmd, "alert")};
 
-	if (strcmp(type, "quarantine") == 0)
+	if (atomic_load(&ex->disabled)) {
+		struct vg_err e = VG_ERR_INIT;
+		vg_log_warn("command %llu refused: active response is disabled on this host",
+			    (unsigned long long)p->id);
+		if (ar_act_refuse(&a, p->cmd,
+				  "active response is disabled on this host "
+				  "(<active-response><disabled>yes</disabled> in its ossec.conf)",
+				  &e) != 0)
+			vg_log_error("%s", e.msg);
+	} else if (strcmp(type, "quarantine") == 0)
 		run_quarantine_op(&a, p->cmd);
 	else
 		run_response(ex, &a, p->cmd);
@@ -461,6 +471,7 @@ int ar_exec_open(const struct ar_exec_opts *o, struct ar_exec **out, struct vg_e
 	ex->home = vg_xstrdup(o->home);
 	ex->node = vg_xstrdup(o->node != NULL ? o->node : "");
 	ex->script_limit_ms = o->script_limit_ms;
+	atomic_store(&ex->disabled, o->disabled);
 	ex->tail = &ex->head;
 	ex->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ex->infd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -498,6 +509,12 @@ int ar_exec_start(struct ar_exec *ex, struct vg_err *err)
 		return vg_err_errno(err, rc, "cannot start the active-response thread");
 	ex->running = true;
 	return 0;
+}
+
+void ar_exec_set_disabled(struct ar_exec *ex, bool disabled)
+{
+	if (ex != NULL)
+		atomic_store(&ex->disabled, disabled);
 }
 
 void ar_exec_stop(struct ar_exec *ex)

@@ -20,6 +20,10 @@
  *   {"type":"quarantine","op":"restore"|"delete","qid":ID,"force":B}
  *       the operator's restore / delete of a quarantined file.
  *
+ * An agent whose own ossec.conf says <active-response><disabled>yes
+ * (ar/agent_conf.h) still takes each command (and acknowledges it) but
+ * runs none: each is reported refused, so the manager knows why.
+ *
  * Every outcome ends up as a line of HOME/logs/active-responses.log; the
  * same thread ships that file's lines (logship.h) to emit, after each
  * command and whenever the file changes (inotify: lines the CLI or a script
@@ -53,6 +57,7 @@ struct ar_exec_opts {
 	ar_emit_fn emit;              /* where the log's lines go */
 	void *ctx;
 	int script_limit_ms; /* 0 = AR_SCRIPT_LIMIT_MS */
+	bool disabled;       /* <active-response><disabled>yes: refuse every command */
 };
 
 /* Open the state (HOME/queue/ar.db) and resolve the monitored roots. */
@@ -71,6 +76,10 @@ int ar_exec_start(struct ar_exec *ex, struct vg_err *err) VG_MUST_CHECK;
  */
 int ar_exec_submit(struct ar_exec *ex, const char *json, size_t len, uint64_t *id, bool *duplicate,
 		   struct vg_err *err) VG_MUST_CHECK;
+
+/* Refuse (and report) every command from now on, or run them again: the
+ * host's <active-response><disabled> after a reload. Any thread. */
+void ar_exec_set_disabled(struct ar_exec *ex, bool disabled);
 
 /* Stop and join the thread; commands taken and not run are dropped (at
  * most once). Idempotent; NULL allowed. */

@@ -38,7 +38,7 @@ int ar_local_open(const char *home, const struct fim_config *fim, const char *na
 		  struct vg_dq *queue, struct ar_local **out, struct vg_err *err)
 {
 	struct ar_local *l = vg_xcalloc(1, sizeof(*l));
-	struct ar_exec_opts o = {home, fim, name, emit, l, 0};
+	struct ar_exec_opts o = {home, fim, name, emit, l, 0, false};
 	int rc;
 
 	*out = NULL;

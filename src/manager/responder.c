@@ -452,36 +452,13 @@ static int push_commands(struct responder *r, bool *more, struct vg_err *err)
 
 /* ---------------------------------------------------------------- expiry */
 
-/* What an expired command would have done, in the words of its report. */
-struct what {
-	const char *program, *cmd, *action;
-};
-
-static struct what what_of(const json_t *cmd, struct ar_outcome *o)
-{
-	const char *builtin = json_string_value(json_object_get(cmd, "builtin"));
-	const char *exe = json_string_value(json_object_get(cmd, "executable"));
-	const char *op = json_string_value(json_object_get(cmd, "op"));
-	const char *qid = json_string_value(json_object_get(cmd, "qid"));
-
-	if (builtin != NULL)
-		return (struct what){builtin, "add", builtin};
-	if (op == NULL)
-		return (struct what){exe != NULL ? exe : "unknown", "add", "script"};
-	if (qid != NULL)
-		vg_strlcpy(o->qid, qid, sizeof(o->qid));
-	if (strcmp(op, "restore") == 0)
-		return (struct what){"quarantine", "delete", "restore"};
-	return (struct what){"quarantine", "purge", "delete"};
-}
-
 /* The report of an expired command into the event outbox, as the agent's. */
 static int report_expired(struct responder *r, const struct cmdq_row *row, struct vg_err *err)
 {
 	json_t *cmd = json_loads(row->json, 0, NULL);
 	struct ar_act a = {r->home, r->manager_name, NULL, row->id, json_object_get(cmd, "alert")};
 	struct ar_outcome o = {AR_REFUSED, "", "", NULL};
-	struct what w = what_of(cmd, &o);
+	struct ar_what w = ar_what_of(cmd, &o);
 	struct ar_target t = {NULL, NULL, 0};
 	struct reg_agent ag = {0};
 	struct vg_buf b = VG_BUF_INIT(AR_LOG_LINE_MAX + 1);

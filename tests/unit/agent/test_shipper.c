@@ -159,7 +159,7 @@ struct fx {
 /* A real executor in the test's HOME, its lines into the outbox. */
 static struct ar_exec *exec_of(struct fx *f)
 {
-	struct ar_exec_opts o = {f->dir, NULL, "web1", outbox_ar_emit, f->ob, 0};
+	struct ar_exec_opts o = {f->dir, NULL, "web1", outbox_ar_emit, f->ob, 0, false};
 
 	if (f->ex == NULL)
 		assert_int_equal(ar_exec_open(&o, &f->ex, NULL), 0);
