@@ -71,4 +71,20 @@ wait_for_view() {
 wait_for_view quarantined
 [ "$(sqlite3 "$T/home/queue/responses.db" "SELECT state FROM commands")" = done ] ||
 	fail "commands: $(sqlite3 "$T/home/queue/responses.db" 'SELECT * FROM commands')"
+"$VIGIE" quarantine list --agent 001 -D "$T/home" | grep -q "^$QID " ||
+	fail "vigie quarantine list --agent 001: $("$VIGIE" quarantine list --agent 001 -D "$T/home")"
+
+# restored from the manager: the bytes, owner, mode and times come back
+"$VIGIE" quarantine restore "$QID" --agent 001 --wait=10 -D "$T/home" >"$T/out" 2>&1 ||
+	fail "restore: $(cat "$T/out")"
+cmp -s "$F" "$T/original" || fail "the restored bytes differ"
+[ "$(stat -c '%u:%g %a %Y' "$F")" = "$(stat -c '%u:%g %a %Y' "$T/original")" ] ||
+	fail "restored as $(stat -c '%u:%g %a %y' "$F"), was $(stat -c '%u:%g %a %y' "$T/original")"
+[ "$(stat -c %y "$F")" = "$(stat -c %y "$T/original")" ] || fail "mtime: $(stat -c %y "$F")"
+wait_alert 10 ".rule.id == \"99914\" and .agent.id == \"001\""
+wait_for_view restored
+# the restored file is new to the FIM: the same verdict, and it stays
+wait_alert 10 '.rule.id == "99919" and .agent.id == "001"'
+[ -f "$F" ] || fail "the restored file was quarantined again"
+[ "$(count_alerts '.rule.id == "99910"')" -eq 1 ] || fail "quarantined twice"
 echo ok

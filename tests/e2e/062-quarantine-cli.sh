@@ -5,7 +5,7 @@
 # refused (exit 1, the reason, the file kept) and reported (99915, a line
 # the CLI wrote and the daemon shipped); a restore through the manager
 # (--agent 000 --wait) brings back the bytes, owner, mode and mtime (99914),
-# after which the same verdict does not quarantine it again (99912); a
+# after which the same verdict does not quarantine it again (99919); a
 # second malicious file with a hostile name (newline, escape) is listed
 # escaped and deleted here (99916); unknown ids exit 1, bad usage 2.
 . "$(dirname "$0")/lib.sh"
@@ -57,7 +57,7 @@ QID=$(jq -r 'select(.rule.id == "99910") | .data.vigie.quarantine_id' "$ALERTS" 
 # this host's quarantine: the table, the JSON lines, show
 expect 0 q list
 head -n 1 "$T/out" | grep -Eq '^ID +WHEN +SIZE +SHA256 +PATH$' || fail "header: $(cat "$T/out")"
-grep -Eq "^$QID +[0-9TZ:-]+ +69 +${SHA:0:12} +$F\$" "$T/out" || fail "list: $(cat "$T/out")"
+grep -Eq "^$QID +[0-9TZ:.-]+ +69 +${SHA:0:12} +$F\$" "$T/out" || fail "list: $(cat "$T/out")"
 expect 0 q list --json
 jq -e "select(.id == \"$QID\") | .path == \"$F\" and .uid == 1234 and .mode == 416" \
 	"$T/out" >/dev/null || fail "list --json: $(cat "$T/out")"
@@ -108,7 +108,7 @@ view_state "$QID" restored
 expect 1 q restore "$QID" --agent 000
 grep -q "reported $QID as restored already" "$T/err" || fail "restore twice: $(cat "$T/err")"
 # the same verdict again (the restored file is new to FIM): not quarantined again
-wait_alert 10 '.rule.id == "99912" and (.rule.description | contains("restored to this path by an operator"))'
+wait_alert 10 '.rule.id == "99919" and (.data.vigie.reason | contains("restored to this path by an operator"))'
 [ -f "$F" ] || fail "the restored file was quarantined again"
 [ "$(count_alerts '.rule.id == "99910"')" -eq 1 ] || fail "quarantined twice"
 
