@@ -465,6 +465,9 @@ int ar_exec_open(const struct ar_exec_opts *o, struct ar_exec **out, struct vg_e
 	struct ar_exec *ex = vg_xcalloc(1, sizeof(*ex));
 	struct fim_config none;
 	char *qdir = vg_xasprintf("%s/queue", o->home);
+	/* HOME/logs too: Wazuh scripts append to the log without creating it,
+	 * and the thread watches the log only if it can create it */
+	char *ldir = vg_xasprintf("%s/logs", o->home);
 	int rc;
 
 	*out = NULL;
@@ -483,6 +486,7 @@ int ar_exec_open(const struct ar_exec_opts *o, struct ar_exec **out, struct vg_e
 		goto out;
 	}
 	if ((rc = vg_fs_mkdirs(qdir, 0750, err)) != 0 ||
+	    (rc = vg_fs_mkdirs(ldir, 0750, err)) != 0 ||
 	    (rc = ar_roots_new(o->fim != NULL ? o->fim : &none, &ex->roots, err)) != 0 ||
 	    (rc = open_db(o->home, &ex->db_submit, err)) != 0 ||
 	    (rc = vg_db_schema(ex->db_submit, schema, 1, err)) != 0 ||
@@ -494,6 +498,7 @@ int ar_exec_open(const struct ar_exec_opts *o, struct ar_exec **out, struct vg_e
 out:
 	fim_config_free(&none);
 	vg_free(qdir);
+	vg_free(ldir);
 	if (rc != 0)
 		ar_exec_close(ex);
 	else

@@ -91,12 +91,17 @@ static void ship_lines(struct ar_logship *ls, int *stop)
 
 	while (at < ls->have && (nl = memchr(ls->chunk + at, '\n', ls->have - at)) != NULL) {
 		size_t len = (size_t)(nl - (ls->chunk + at));
-		if (!ls->skipping && len > 0 &&
-		    ls->emit(ls->ctx, ls->seq + 1, ls->path, ls->chunk + at, len) < 0) {
+		/* a line that reached the buffer whole can still be over the cap:
+		 * the buffer holds CHUNK more than a line */
+		int skip = ls->skipping || len == 0 || len >= AR_LOG_LINE_MAX;
+		if (!ls->skipping && len >= AR_LOG_LINE_MAX)
+			vg_log_warn("%s: a line over %u bytes is skipped", ls->path,
+				    AR_LOG_LINE_MAX);
+		if (!skip && ls->emit(ls->ctx, ls->seq + 1, ls->path, ls->chunk + at, len) < 0) {
 			*stop = 1;
 			break;
 		}
-		if (!ls->skipping && len > 0)
+		if (!skip)
 			ls->seq++;
 		ls->skipping = 0;
 		at += len + 1;
@@ -110,6 +115,20 @@ static void ship_lines(struct ar_logship *ls, int *stop)
 	}
 	memmove(ls->chunk, ls->chunk + at, ls->have - at);
 	ls->have -= at;
+}
+
+/*
+ * The saved offset is after a newline except inside an oversized line
+ * (skipping, which is not saved): after a restart there, skip to its end
+ * rather than ship its tail as a line.
+ */
+static void resume_skip(struct ar_logship *ls, int fd)
+{
+	char c;
+
+	if (ls->offset > 0 && !ls->skipping && pread(fd, &c, 1, (off_t)ls->offset - 1) == 1 &&
+	    c != '\n')
+		ls->skipping = 1;
 }
 
 /* Where to start in the file behind fd: its start when it is a new file. */
@@ -138,6 +157,7 @@ int ar_logship_run(struct ar_logship *ls, int *behind, struct vg_err *err)
 		goto out;
 	}
 	settle_position(ls, &st);
+	resume_skip(ls, fd);
 	for (;;) {
 		ssize_t n = pread(fd, ls->chunk + ls->have, CHUNK, (off_t)(ls->offset + ls->have));
 		if (n < 0) {
