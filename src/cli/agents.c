@@ -18,6 +18,7 @@
  * Single-threaded.
  */
 #include "cli/agents.h"
+#include "cli/usage.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -104,30 +105,13 @@ static void ag_usage(FILE *out)
 		REG_NAME_MAX, VG_DEFAULT_HOME, REG_DISCONNECT_DEFAULT);
 }
 
-__attribute__((format(printf, 1, 2))) static int ag_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "vigie agents: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'vigie agents --help'.\n");
-	return 2;
-}
-
 /* Which options a command accepts: a letter of "sjigfy". */
 static bool ag_allowed(const char *cmd, int opt)
 {
-	static const struct {
-		const char *cmd;
-		const char *opts;
-	} table[] = {{"list", "sj"}, {"show", "j"}, {"add", "igf"}, {"remove", "y"}};
+	static const struct cli_subcmd table[] = {
+	    {"list", "sj"}, {"show", "j"}, {"add", "igf"}, {"remove", "y"}};
 
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(cmd, table[i].cmd) == 0)
-			return strchr(table[i].opts, opt) != NULL;
-	return false;
+	return cli_subcmd_allows(table, sizeof(table) / sizeof(table[0]), cmd, opt);
 }
 
 static int ag_check_args(struct ag_opts *o, const char *seen, char **pos, int npos)
@@ -135,18 +119,20 @@ static int ag_check_args(struct ag_opts *o, const char *seen, char **pos, int np
 	bool needs_arg;
 
 	if (npos == 0)
-		return ag_usage_error("%s", "missing command (list, show, add or remove)");
+		return cli_usage_error("agents", "%s",
+				       "missing command (list, show, add or remove)");
 	o->cmd = pos[0];
 	if (strcmp(o->cmd, "list") != 0 && strcmp(o->cmd, "show") != 0 &&
 	    strcmp(o->cmd, "add") != 0 && strcmp(o->cmd, "remove") != 0)
-		return ag_usage_error("unknown command '%s'", o->cmd);
+		return cli_usage_error("agents", "unknown command '%s'", o->cmd);
 	needs_arg = strcmp(o->cmd, "list") != 0;
 	if (npos != (needs_arg ? 2 : 1))
-		return ag_usage_error("%s takes %s argument", o->cmd, needs_arg ? "one" : "no");
+		return cli_usage_error("agents", "%s takes %s argument", o->cmd,
+				       needs_arg ? "one" : "no");
 	o->arg = needs_arg ? pos[1] : NULL;
 	for (const char *p = seen; *p != '\0'; p++)
 		if (!ag_allowed(o->cmd, *p))
-			return ag_usage_error("%s does not take -%c", o->cmd, *p);
+			return cli_usage_error("agents", "%s does not take -%c", o->cmd, *p);
 	return 0;
 }
 

@@ -26,6 +26,7 @@
  * Single-threaded.
  */
 #include "cli/quarantine.h"
+#include "cli/usage.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -151,30 +152,13 @@ static void qu_usage(FILE *out)
 		QU_WAIT_MAX_S);
 }
 
-__attribute__((format(printf, 1, 2))) static int qu_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "vigie quarantine: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'vigie quarantine --help'.\n");
-	return 2;
-}
-
 /* Which options a command accepts: letters of "aAfwj". */
 static bool qu_allowed(const char *cmd, int opt)
 {
-	static const struct {
-		const char *cmd;
-		const char *opts;
-	} table[] = {{"list", "aAj"}, {"show", "aj"}, {"restore", "afwj"}, {"delete", "awj"}};
+	static const struct cli_subcmd table[] = {
+	    {"list", "aAj"}, {"show", "aj"}, {"restore", "afwj"}, {"delete", "awj"}};
 
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(cmd, table[i].cmd) == 0)
-			return strchr(table[i].opts, opt) != NULL;
-	return false;
+	return cli_subcmd_allows(table, sizeof(table) / sizeof(table[0]), cmd, opt);
 }
 
 /* What the library accepts as an id, checked before anything is opened. */
@@ -196,27 +180,30 @@ static int qu_check_args(struct qu_opts *o, const char *seen, const char *agent,
 	bool needs_qid;
 
 	if (npos == 0)
-		return qu_usage_error("%s", "missing command (list, show, restore or delete)");
+		return cli_usage_error("quarantine", "%s",
+				       "missing command (list, show, restore or delete)");
 	o->cmd = pos[0];
 	if (strcmp(o->cmd, "list") != 0 && strcmp(o->cmd, "show") != 0 &&
 	    strcmp(o->cmd, "restore") != 0 && strcmp(o->cmd, "delete") != 0)
-		return qu_usage_error("unknown command '%s'", o->cmd);
+		return cli_usage_error("quarantine", "unknown command '%s'", o->cmd);
 	needs_qid = strcmp(o->cmd, "list") != 0;
 	if (npos != (needs_qid ? 2 : 1))
-		return qu_usage_error("%s takes %s", o->cmd, needs_qid ? "one QID" : "no argument");
+		return cli_usage_error("quarantine", "%s takes %s", o->cmd,
+				       needs_qid ? "one QID" : "no argument");
 	for (const char *p = seen; *p != '\0'; p++)
 		if (!qu_allowed(o->cmd, *p))
-			return qu_usage_error("%s does not take -%c", o->cmd, *p);
+			return cli_usage_error("quarantine", "%s does not take -%c", o->cmd, *p);
 	if (agent != NULL && o->all)
-		return qu_usage_error("%s", "--agent and --all exclude each other");
+		return cli_usage_error("quarantine", "%s", "--agent and --all exclude each other");
 	if (agent != NULL && reg_id_parse(agent, &id, &err) != 0)
-		return qu_usage_error("--agent: %s", err.msg);
+		return cli_usage_error("quarantine", "--agent: %s", err.msg);
 	if (agent != NULL)
 		reg_id_format(id, o->agent);
 	o->qid = needs_qid ? pos[1] : NULL;
 	if (o->qid != NULL && !qu_qid_valid(o->qid))
-		return qu_usage_error("'%s' is not a quarantine id (%d lowercase hex digits)",
-				      o->qid, AR_QID_LEN);
+		return cli_usage_error("quarantine",
+				       "'%s' is not a quarantine id (%d lowercase hex digits)",
+				       o->qid, AR_QID_LEN);
 	return 0;
 }
 
@@ -228,8 +215,8 @@ static int qu_parse_wait(const char *arg, struct qu_opts *o)
 	if (arg == NULL)
 		return 0;
 	if (vg_parse_u64(arg, QU_WAIT_MAX_S, &v) != 0)
-		return qu_usage_error("--wait: expected 0..%d seconds, got '%s'", QU_WAIT_MAX_S,
-				      arg);
+		return cli_usage_error("quarantine", "--wait: expected 0..%d seconds, got '%s'",
+				       QU_WAIT_MAX_S, arg);
 	o->wait_s = (unsigned)v;
 	return 0;
 }

@@ -221,12 +221,17 @@ static int quarantined(const struct fx *f)
 	return count_suffix(q, ".bin");
 }
 
-static void open_ex(struct fx *f)
+static void open_ex_disabled(struct fx *f, bool disabled)
 {
-	const struct ar_exec_opts o = {f->home, &f->fim, "node1", emit, &f->rec, 5000};
+	const struct ar_exec_opts o = {f->home, &f->fim, "node1", emit, &f->rec, 5000, disabled};
 
 	if (ar_exec_open(&o, &f->ex, &f->err) != 0)
 		fail_msg("ar_exec_open: %s", f->err.msg);
+}
+
+static void open_ex(struct fx *f)
+{
+	open_ex_disabled(f, false);
 }
 
 static void start_ex(struct fx *f)
@@ -406,6 +411,34 @@ static void test_executor__quarantine_runs_once_across_restarts(void **state)
 	must_wait(f, 0, " Quarantined threat", "\"command_id\":\"6\"", &at);
 	assert_int_equal(f->rec.seq[at], 2);
 	assert_int_equal(quarantined(f), 2);
+	vg_free(cmd);
+}
+
+/* <active-response><disabled>yes: taken (once), reported refused, not run. */
+static void test_executor__disabled_host_refuses_and_reports(void **state)
+{
+	struct fx *f = *state;
+	char *cmd = quarantine_cmd(f, 8);
+	int at = -1;
+
+	open_ex_disabled(f, true);
+	if (ar_exec_start(f->ex, &f->err) != 0)
+		fail_msg("ar_exec_start: %s", f->err.msg);
+	submit_ok(f, cmd, 8, false);
+	must_wait(f, 0, " Error quarantining threat", "\"status\":\"refused\"", &at);
+	assert_non_null(strstr(f->rec.line[at], "active response is disabled on this host"));
+	assert_non_null(strstr(f->rec.line[at], "\"command_id\":\"8\""));
+	assert_int_equal(access(f->file, F_OK), 0);
+	assert_int_equal(quarantined(f), 0);
+	submit_ok(f, cmd, 8, true);
+
+	/* enabled again (a reload): the next command runs */
+	ar_exec_set_disabled(f->ex, false);
+	vg_free(cmd);
+	cmd = quarantine_cmd(f, 9);
+	submit_ok(f, cmd, 9, false);
+	must_wait(f, 0, " Quarantined threat", "\"command_id\":\"9\"", &at);
+	assert_int_equal(quarantined(f), 1);
 	vg_free(cmd);
 }
 
@@ -627,6 +660,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_executor__quarantine_runs_once_across_restarts,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_executor__disabled_host_refuses_and_reports, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_executor__bad_commands_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_executor__script_line_shipped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_executor__failing_script_reported, setup,
