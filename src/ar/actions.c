@@ -207,22 +207,31 @@ static char *restored_path(const char *home, const char *sha256)
 	return vg_xasprintf("%s/" RESTORED_DIR "/%s", home, sha256);
 }
 
-static bool restored_before(const char *home, const struct ar_target *t)
+static bool restored_before(const char *home, const struct ar_roots *roots,
+			    const struct ar_target *t)
 {
-	struct vg_buf b;
+	struct vg_buf b, canon;
 	char *path = restored_path(home, t->sha256);
-	size_t n = strlen(t->path);
+	const char *file = t->path;
+	size_t n;
 	bool found = false;
+
+	/* the manifest names the canonical path (/usr/bin/x for /bin/x) */
+	vg_buf_init(&canon, AR_PATH_MAX);
+	if (roots != NULL && ar_roots_canonical(roots, t->path, &canon) == 0)
+		file = vg_buf_cstr(&canon);
+	n = strlen(file);
 
 	vg_buf_init(&b, RESTORED_MAX);
 	if (strchr(t->sha256, '/') == NULL && vg_fs_read_file(path, "restored list", &b, NULL) == 0)
 		for (const char *l = vg_buf_cstr(&b); *l != '\0' && !found;) {
 			const char *nl = strchr(l, '\n');
 			size_t len = nl != NULL ? (size_t)(nl - l) : strlen(l);
-			found = len == n && memcmp(l, t->path, n) == 0;
+			found = len == n && memcmp(l, file, n) == 0;
 			l += len + (nl != NULL);
 		}
 	vg_buf_free(&b);
+	vg_buf_free(&canon);
 	vg_free(path);
 	return found;
 }
@@ -260,7 +269,7 @@ out:
 static bool refuse_restored(const struct ar_act *a, const struct ar_target *t,
 			    struct ar_outcome *out)
 {
-	if (!restored_before(a->home, t))
+	if (!restored_before(a->home, a->roots, t))
 		return false;
 	*out = (struct ar_outcome){AR_REFUSED, "", "", NULL};
 	snprintf(out->reason, sizeof(out->reason),

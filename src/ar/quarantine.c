@@ -50,7 +50,6 @@
 #include "lib/mem.h"
 #include "lib/str.h"
 
-#define AR_PATH_MAX (64u * 1024u)       /* a path from an alert or a manifest */
 #define AR_MANIFEST_MAX (1024u * 1024u) /* the verdict is the big part */
 #define AR_ESC_MAX 160                  /* an escaped path, so the sentence fits VG_ERR_MSG_MAX */
 #define AR_COPY_BUF (64u * 1024u)
@@ -320,6 +319,18 @@ static bool roots_map(const struct ar_roots *roots, const char *norm, struct vg_
 		return true;
 	}
 	return false;
+}
+
+int ar_roots_canonical(const struct ar_roots *roots, const char *path, struct vg_buf *out)
+{
+	struct vg_buf norm;
+	int rc = VG_ENOTFOUND;
+
+	vg_buf_init(&norm, AR_PATH_MAX);
+	if (path_normalize(path, &norm) == 0 && roots_map(roots, vg_buf_cstr(&norm), out))
+		rc = 0;
+	vg_buf_free(&norm);
+	return rc;
 }
 
 /* ------------------------------------------------------------------- walk */

@@ -48,10 +48,12 @@
 #include <jansson.h>
 
 #include "fim/config.h"
+#include "lib/buf.h"
 #include "lib/err.h"
 
 #define AR_QUARANTINE_DIR "quarantine" /* under HOME */
 #define AR_QID_LEN 16                  /* hex digits of an id */
+#define AR_PATH_MAX (64u * 1024u)      /* bytes of a path from an alert or a manifest */
 
 struct ar_roots;
 
@@ -87,6 +89,11 @@ struct ar_qmeta {
 int ar_roots_new(const struct fim_config *cfg, struct ar_roots **out,
 		 struct vg_err *err) VG_MUST_CHECK;
 void ar_roots_free(struct ar_roots *r);
+
+/* path as the manifests name it: "." and ".." folded, on the canonical root
+ * it lies under (into out, reset first). VG_ENOTFOUND outside every root. */
+int ar_roots_canonical(const struct ar_roots *roots, const char *path,
+		       struct vg_buf *out) VG_MUST_CHECK;
 
 /* Quarantine path (see above). out is cleared first; free with ar_outcome_clear. */
 int ar_quarantine_file(const char *home, const struct ar_roots *roots, const char *path,

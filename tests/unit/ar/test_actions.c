@@ -467,6 +467,34 @@ static void test_actions__restore_unknown_id_failed_and_reported(void **state)
 	json_decref(j);
 }
 
+/* A root configured through a symlink: the alert says /link/eicar.com, the
+ * manifest the real path; the restore still counts for the alert's path. */
+static void test_actions__restored_through_a_symlinked_root(void **state)
+{
+	struct fx *f = *state;
+	char link[PATH_MAX + 16], via[PATH_MAX + 32], qid[AR_QID_LEN + 1];
+	struct ar_roots *roots;
+
+	snprintf(link, sizeof(link), "%s/link", f->base);
+	snprintf(via, sizeof(via), "%s/eicar.com", link);
+	assert_int_equal(symlink(f->watch, link), 0);
+	roots = roots_for(link);
+	f->act.roots = roots;
+	f->t.path = via;
+	assert_int_equal(ar_act_quarantine(&f->act, &f->t, &f->o, &f->err), 0);
+	assert_int_equal(f->o.status, AR_DONE);
+	memcpy(qid, f->o.qid, sizeof(qid));
+	ar_outcome_clear(&f->o);
+	assert_int_equal(ar_act_restore(&f->act, qid, false, &f->o, &f->err), 0);
+	assert_int_equal(f->o.status, AR_DONE);
+	ar_outcome_clear(&f->o);
+	assert_int_equal(ar_act_quarantine(&f->act, &f->t, &f->o, &f->err), 0);
+	assert_int_equal(f->o.status, AR_REFUSED);
+	assert_non_null(strstr(f->o.reason, "restored to this path by an operator"));
+	assert_int_equal(access(f->file, F_OK), 0);
+	ar_roots_free(roots);
+}
+
 static void test_actions__restored_file_not_quarantined_again(void **state)
 {
 	struct fx *f = *state;
@@ -575,6 +603,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_actions__restore_unknown_id_failed_and_reported,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_actions__restored_through_a_symlinked_root, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_actions__restored_file_not_quarantined_again,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_actions__delete_done_reported_as_purge, setup,
