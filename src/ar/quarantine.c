@@ -30,9 +30,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +42,7 @@
 #include <unistd.h>
 
 #include "fim/hash.h"
+#include "fim/names.h"
 #include "lib/buf.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -53,7 +52,6 @@
 #define AR_MANIFEST_MAX (1024u * 1024u) /* the verdict is the big part */
 #define AR_ESC_MAX 160                  /* an escaped path, so the sentence fits VG_ERR_MSG_MAX */
 #define AR_COPY_BUF (64u * 1024u)
-#define AR_PWBUF (16u * 1024u)
 #define AR_QID_TRIES 8 /* ids are time + 12 random bits: a clash is rare */
 
 struct ar_root {
@@ -673,29 +671,13 @@ static int manifest_load(int qfd, const char *qid, json_t **out, struct vg_err *
 	return rc;
 }
 
-static json_t *name_of_uid(uid_t uid)
+/* A user's (group's) name as a JSON string, "" when unknown. */
+static json_t *name_of(bool group, uint32_t id)
 {
-	char *buf = vg_xmalloc(AR_PWBUF);
-	struct passwd pw, *res = NULL;
-	json_t *j;
+	char *name = fim_names_lookup(group, id);
+	json_t *j = vg_json_string_lossy(name, strlen(name));
 
-	getpwuid_r(uid, &pw, buf, AR_PWBUF, &res);
-	j = vg_json_string_lossy(res != NULL ? res->pw_name : "",
-				 res != NULL ? strlen(res->pw_name) : 0);
-	vg_free(buf);
-	return j;
-}
-
-static json_t *name_of_gid(gid_t gid)
-{
-	char *buf = vg_xmalloc(AR_PWBUF);
-	struct group gr, *res = NULL;
-	json_t *j;
-
-	getgrgid_r(gid, &gr, buf, AR_PWBUF, &res);
-	j = vg_json_string_lossy(res != NULL ? res->gr_name : "",
-				 res != NULL ? strlen(res->gr_name) : 0);
-	vg_free(buf);
+	vg_free(name);
 	return j;
 }
 
@@ -730,8 +712,8 @@ static json_t *manifest_new(const char *qid, const struct target *t, const struc
 	json_object_set_new(j, "size", jint((uint64_t)t->st.st_size));
 	json_object_set_new(j, "uid", jint(t->st.st_uid));
 	json_object_set_new(j, "gid", jint(t->st.st_gid));
-	json_object_set_new(j, "owner", name_of_uid(t->st.st_uid));
-	json_object_set_new(j, "group", name_of_gid(t->st.st_gid));
+	json_object_set_new(j, "owner", name_of(false, t->st.st_uid));
+	json_object_set_new(j, "group", name_of(true, t->st.st_gid));
 	json_object_set_new(j, "mode", jint(t->st.st_mode & 07777));
 	json_object_set_new(j, "atime", json_integer(t->st.st_atim.tv_sec));
 	json_object_set_new(j, "atime_ns", json_integer(t->st.st_atim.tv_nsec));

@@ -31,10 +31,10 @@ void fim_names_free(struct fim_names *n)
 	vg_free(n);
 }
 
-static char *names_lookup(char kind, uint32_t id)
+char *fim_names_lookup(bool group, uint32_t id)
 {
 	char buf[16384];
-	if (kind == 'u') {
+	if (!group) {
 		struct passwd pw, *res = NULL;
 		if (getpwuid_r(id, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
 			return vg_xstrdup(res->pw_name);
@@ -53,7 +53,7 @@ static void names_get(struct fim_names *n, char kind, uint32_t id, char *out, si
 	memcpy(key + 1, &id, sizeof(id));
 	char *name = vg_hmap_get(n->cache, key, sizeof(key));
 	if (name == NULL) {
-		name = names_lookup(kind, id);
+		name = fim_names_lookup(kind == 'g', id);
 		vg_hmap_put(n->cache, key, sizeof(key), name);
 	}
 	vg_strlcpy(out, name, outsz);

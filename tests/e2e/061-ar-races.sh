@@ -10,19 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 
 KEY=e2e-vt-key-races
-start_vt_emulator --key "$KEY:60"
-P=$(free_port)
-E=$(free_port)
-AR='<active-response><command>quarantine</command><location>local</location>
-<rules_id>87105</rules_id></active-response>'
-manager_net_config "$T/manager.conf" "$P" "$E" "$(vt_integration "$KEY")$AR"
-start_manager "$T/manager.conf"
-wait_log 10 "Enabling integration for: 'virustotal'"
+ar_net_start racer
 W=$T/w
 mkdir -p "$W/sub" "$T/elsewhere" "$T/decoy"
-agent_net_config "$T/a.conf" "$W" "$P" "$E" racer
-start_agent_home "$T/a" "$T/a.conf"
-wait_file_log 20 "$T/a/logs/vigie.log" "scan finished"
 
 # four malicious files the emulator knows, their verdicts 4 s late
 for i in 1 2 3 4; do

@@ -318,3 +318,25 @@ vt_emu() {
 vt_stats() {
 	curl -sf "$VT_CTL/_emu/stats" | jq -r "$1"
 }
+
+# ---- active response (docs/active-response.md) --------------------------------
+
+# The built-in quarantine bound to VirusTotal's 87105, on the alert's agent.
+AR_QUARANTINE='<active-response><command>quarantine</command><location>local</location>
+<rules_id>87105</rules_id></active-response>'
+
+# ar_net_start NAME [XML]: the VirusTotal emulator (key $KEY, 60/min), a
+# manager with the seed's integration and XML (default: AR_QUARANTINE),
+# and agent NAME (HOME $T/a) watching $T/w, its first scan done.
+ar_net_start() {
+	start_vt_emulator --key "$KEY:60"
+	P=$(free_port)
+	E=$(free_port)
+	manager_net_config "$T/manager.conf" "$P" "$E" "$(vt_integration "$KEY")${2:-$AR_QUARANTINE}"
+	start_manager "$T/manager.conf"
+	wait_log 10 "Enabling integration for: 'virustotal'"
+	mkdir -p "$T/w"
+	agent_net_config "$T/a.conf" "$T/w" "$P" "$E" "$1"
+	start_agent_home "$T/a" "$T/a.conf"
+	wait_file_log 20 "$T/a/logs/vigie.log" "scan finished"
+}
