@@ -16,11 +16,12 @@ void mgr_config_init(struct mgr_config *cfg)
 	mgr_auth_conf_init(&cfg->auth);
 	mgr_integration_conf_init(&cfg->integrations);
 	mgr_ar_conf_init(&cfg->ar);
+	mgr_dashboard_conf_init(&cfg->dashboard);
 }
 
 int mgr_config_load(const char *path, struct mgr_config *cfg, struct vg_err *err)
 {
-	struct vg_conf_section sections[9] = {
+	struct vg_conf_section sections[10] = {
 	    {"syscheck", fim_config_parse, &cfg->syscheck},
 	    {"ruleset", ruleset_conf_parse, &cfg->ruleset},
 	    {"remote", mgr_remote_conf_parse, &cfg->remote},
@@ -28,11 +29,12 @@ int mgr_config_load(const char *path, struct mgr_config *cfg, struct vg_err *err
 	    {"integration", mgr_integration_conf_parse, &cfg->integrations},
 	    {"command", mgr_ar_command_parse, &cfg->ar},
 	    {"active-response", mgr_ar_response_parse, &cfg->ar},
+	    {"dashboard", mgr_dashboard_conf_parse, &cfg->dashboard},
 	};
 	int rc;
 
 	mgr_config_init(cfg);
-	an_settings_sections(&cfg->settings, &sections[7]);
+	an_settings_sections(&cfg->settings, &sections[8]);
 	rc = vg_conf_load(path, sections, sizeof(sections) / sizeof(sections[0]), err);
 	if (rc == 0)
 		rc = mgr_remote_conf_finish(&cfg->remote, &cfg->auth, err);
@@ -49,4 +51,5 @@ void mgr_config_free(struct mgr_config *cfg)
 	mgr_auth_conf_free(&cfg->auth);
 	mgr_integration_conf_free(&cfg->integrations);
 	mgr_ar_conf_free(&cfg->ar);
+	mgr_dashboard_conf_free(&cfg->dashboard);
 }

@@ -6,7 +6,8 @@
  * 000), <ruleset>, <global>, <alerts>, <remote> and <auth> (the
  * listeners; without a <remote>, one on 1514), <integration> (virustotal
  * and custom-* scripts), <command> and <active-response> (parsed and
- * checked; running them is issue 6's next step). Wazuh sections Vigie does not
+ * checked; running them is issue 6's next step), <dashboard> (the HTTP
+ * server of the dashboard and API; off without the block). Wazuh sections Vigie does not
  * implement are warned about once by lib/conf; errors name FILE:LINE.
  */
 #ifndef MGR_CONFIG_H
@@ -15,6 +16,7 @@
 #include "fim/config.h"
 #include "lib/err.h"
 #include "manager/ar_conf.h"
+#include "manager/dashboard_conf.h"
 #include "manager/integration_conf.h"
 #include "manager/remote_conf.h"
 #include "manager/ruleset_conf.h"
@@ -28,6 +30,7 @@ struct mgr_config {
 	struct mgr_auth_conf auth;
 	struct mgr_integration_conf integrations; /* <integration> blocks, file order */
 	struct mgr_ar_conf ar; /* <command> and <active-response> blocks, file order */
+	struct mgr_dashboard_conf dashboard; /* <dashboard>: off without a block */
 };
 
 /* Wazuh's defaults: what a file without any of these sections gives. */
