@@ -16,11 +16,15 @@
 
 static int agent_json(void *ctx, const struct reg_agent *ag)
 {
+	/* times in epoch ms, null when never, as every time of the API */
 	json_array_append_new(
-	    ctx, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "id", ag->id, "name",
-			   ag->name, "ip", ag->ip, "status", reg_status_name(ag->status), "version",
-			   ag->version, "last_keepalive", (json_int_t)ag->last_keepalive,
-			   "enrolled", (json_int_t)ag->enrolled, "groups", ag->groups));
+	    ctx, json_pack(
+		     "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "id", ag->id, "name", ag->name,
+		     "ip", ag->ip, "status", reg_status_name(ag->status), "version", ag->version,
+		     "last_keepalive",
+		     ag->last_keepalive > 0 ? json_integer(ag->last_keepalive * 1000) : json_null(),
+		     "enrolled", ag->enrolled > 0 ? json_integer(ag->enrolled * 1000) : json_null(),
+		     "groups", ag->groups));
 	return 0;
 }
 

@@ -167,7 +167,7 @@ void api__alert(void *ctx, const struct http_req *req, struct http_resp *resp)
 /* ---------------------------------------------------------------- the overview */
 
 struct levels {
-	json_t *buckets; /* [{"time":ms,"counts":{"LEVEL":n}}] */
+	json_t *buckets; /* [{"start":ms,"levels":{"LEVEL":n}}], oldest first */
 	json_t *last;
 	int64_t last_ms;
 };
@@ -178,19 +178,26 @@ static int add_level(void *ctx, int64_t bucket_ms, unsigned level, uint64_t n)
 	char key[8];
 
 	if (l->last == NULL || l->last_ms != bucket_ms) {
-		l->last = json_pack("{s:I, s:{}}", "time", (json_int_t)bucket_ms, "counts");
+		l->last = json_pack("{s:I, s:{}}", "start", (json_int_t)bucket_ms, "levels");
 		json_array_append_new(l->buckets, l->last);
 		l->last_ms = bucket_ms;
 	}
 	snprintf(key, sizeof(key), "%u", level);
-	json_object_set_new(json_object_get(l->last, "counts"), key, json_integer((json_int_t)n));
+	json_object_set_new(json_object_get(l->last, "levels"), key, json_integer((json_int_t)n));
 	return 0;
 }
 
+struct top {
+	json_t *items;
+	const char *label; /* "description" (rules) or "name" (agents) */
+};
+
 static int add_top(void *ctx, const char *key, const char *label, uint64_t n)
 {
-	json_array_append_new(
-	    ctx, json_pack("{s:s, s:s, s:I}", "id", key, "label", label, "count", (json_int_t)n));
+	struct top *t = ctx;
+
+	json_array_append_new(t->items, json_pack("{s:s, s:s, s:I}", "id", key, t->label, label,
+						  "count", (json_int_t)n));
 	return 0;
 }
 
@@ -199,7 +206,7 @@ static int overview(struct api *a, int64_t since, int64_t until, int64_t bucket,
 		    struct vg_err *err)
 {
 	struct levels l = {json_array(), NULL, 0};
-	json_t *rules = json_array(), *agents = json_array();
+	struct top rules = {json_array(), "description"}, agents = {json_array(), "name"};
 	uint64_t files = 0;
 	int rc;
 
@@ -207,18 +214,17 @@ static int overview(struct api *a, int64_t since, int64_t until, int64_t bucket,
 	rc = store_stats_levels(a->stats, since, until, bucket, add_level, &l, err);
 	if (rc == 0)
 		rc = store_stats_top(a->stats, STORE_STATS_RULES, since, API_TOP_MAX, add_top,
-				     rules, err);
+				     &rules, err);
 	if (rc == 0)
 		rc = store_stats_top(a->stats, STORE_STATS_AGENTS, since, API_TOP_MAX, add_top,
-				     agents, err);
+				     &agents, err);
 	if (rc == 0)
 		rc = store_stats_files(a->stats, 87105, since, &files, err);
 	pthread_mutex_unlock(&a->mu);
-	json_object_set_new(
-	    data, "alerts_by_level",
-	    json_pack("{s:I, s:o}", "bucket_ms", (json_int_t)bucket, "buckets", l.buckets));
-	json_object_set_new(data, "top_rules", rules);
-	json_object_set_new(data, "top_agents", agents);
+	json_object_set_new(data, "bucket_ms", json_integer((json_int_t)bucket));
+	json_object_set_new(data, "alerts_by_level", l.buckets);
+	json_object_set_new(data, "top_rules", rules.items);
+	json_object_set_new(data, "top_agents", agents.items);
 	json_object_set_new(data, "malicious_files", json_integer((json_int_t)files));
 	return rc;
 }

@@ -10,6 +10,7 @@
  */
 #include "manager/api_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/log.h"
@@ -29,18 +30,32 @@ static json_t *vt_state(struct api *a, bool files, struct vg_err *err)
 	return rc == 0 ? out : NULL;
 }
 
+/* A quota window as the dashboard reads it: reset_ms becomes resets_at. */
+static json_t *window(const json_t *w)
+{
+	return json_pack("{s:I, s:I, s:I, s:I}", "limit",
+			 json_integer_value(json_object_get(w, "limit")), "used",
+			 json_integer_value(json_object_get(w, "used")), "left",
+			 json_integer_value(json_object_get(w, "left")), "resets_at",
+			 json_integer_value(json_object_get(w, "reset_ms")));
+}
+
 json_t *api__vt_summary(struct api *a, struct vg_err *err)
 {
-	json_t *st = vt_state(a, false, err), *out;
+	json_t *st = vt_state(a, false, err), *q, *out;
 	json_int_t hits, misses;
 
-	if (st == NULL || json_is_null(st))
-		return st;
+	if (st == NULL)
+		return NULL;
+	q = json_object_get(st, "quota"); /* NULL when no integration ran: zeros */
 	hits = json_integer_value(json_object_get(json_object_get(st, "cache"), "hits"));
 	misses = json_integer_value(json_object_get(json_object_get(st, "cache"), "misses"));
-	out = json_pack("{s:O, s:I, s:O, s:f}", "quota", json_object_get(st, "quota"), "queue",
+	out = json_pack("{s:b, s:o, s:o, s:o, s:I, s:{s:I, s:I, s:f}}", "enabled",
+			!json_is_null(st), "minute", window(json_object_get(q, "minute")), "day",
+			window(json_object_get(q, "day")), "month",
+			window(json_object_get(q, "month")), "queue",
 			json_integer_value(json_object_get(json_object_get(st, "jobs"), "queued")),
-			"cache", json_object_get(st, "cache"), "cache_hit_ratio",
+			"cache", "hits", hits, "misses", misses, "ratio",
 			hits + misses > 0 ? (double)hits / (double)(hits + misses) : 0.0);
 	json_decref(st);
 	return out;
@@ -83,6 +98,17 @@ static json_int_t vt_int(const json_t *vt, const char *key)
 	if (json_is_string(v) && vg_parse_u64(json_string_value(v), INT64_MAX, &n) == 0)
 		return (json_int_t)n;
 	return 0;
+}
+
+/* VirusTotal's "2007-04-17 09:32:18" (UTC) as ISO 8601, "" when absent. */
+static json_t *iso_utc(const char *s)
+{
+	char out[32];
+
+	if (s == NULL || strlen(s) != 19 || s[10] != ' ')
+		return json_string("");
+	snprintf(out, sizeof(out), "%.10sT%sZ", s, s + 11);
+	return json_string(out);
 }
 
 static const char *or_empty(const char *s)
@@ -140,12 +166,15 @@ static int judged_one(void *ctx, const struct store_alert *al)
 		    "id", agent, "name", al->agent_name, "path", vt_str(src, "file"), "sha256",
 		    vt_str(vt, "sha256"), "positives", vt_int(vt, "positives"), "suspicious",
 		    vt_int(vt, "suspicious"), "total", vt_int(vt, "total"), "threat_label",
-		    vt_str(vt, "threat_label"), "first_seen", vt_str(vt, "first_submission"),
-		    "permalink", vt_str(vt, "permalink"), "alert_id", al->id, "time",
+		    vt_str(vt, "threat_label"), "first_seen", "", "permalink",
+		    vt_str(vt, "permalink"), "alert_id", al->id, "time",
 		    json_string_value(json_object_get(alert, "timestamp")) != NULL
 			? json_string_value(json_object_get(alert, "timestamp"))
 			: "");
 		if (item != NULL) {
+			json_object_set_new(
+			    item, "first_seen",
+			    iso_utc(json_string_value(json_object_get(vt, "first_submission"))));
 			add_quarantine(j->a, agent, item);
 			json_array_append_new(j->items, item);
 		}
@@ -202,9 +231,15 @@ static void pending_files(struct api *a, struct http_resp *resp)
 	}
 	json_array_foreach(json_object_get(st, "waiting"), i, job)
 	{
-		json_t *item = json_deep_copy(job);
-		json_object_set_new(item, "why", json_string(why_waiting(job, now)));
-		json_array_append_new(items, item);
+		json_array_append_new(
+		    items,
+		    json_pack("{s:{s:O?}, s:O?, s:O?, s:O?, s:I, s:s, s:O?}", "agent", "id",
+			      json_object_get(job, "agent"), "path", json_object_get(job, "path"),
+			      "sha256", json_object_get(job, "sha256"), "priority",
+			      json_object_get(job, "priority"), "since",
+			      json_integer_value(json_object_get(job, "created_ms")), "why",
+			      why_waiting(job, now), "last_error",
+			      json_object_get(job, "last_error")));
 	}
 	json_decref(st);
 	api__items(resp, 200, items, NULL);
