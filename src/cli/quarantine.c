@@ -792,34 +792,10 @@ static int qu_view_show(const struct qu_opts *o, struct vg_err *err)
 /* Queue the command for a file the view says the agent still holds. */
 static int qu_queue(struct cmdq *q, const struct qu_opts *o, uint64_t *id, struct vg_err *err)
 {
-	json_t *rows = NULL, *cmd = NULL;
-	const char *state;
-	char *text = NULL;
 	int64_t now = qu_now_ms();
-	int rc = qu_view(q, o, o->qid, &rows, err);
 
-	if (rc != 0)
-		goto out;
-	state = json_string_value(json_object_get(json_array_get(rows, 0), "state"));
-	if (state != NULL && strcmp(state, "quarantined") != 0) {
-		rc = vg_err_set(err, VG_ENOTFOUND,
-				"agent %s reported %s as %s already: nothing to %s", o->agent,
-				o->qid, state, o->cmd);
-		goto out;
-	}
-	cmd = json_pack("{s:s, s:s, s:s, s:b}", "type", "quarantine", "op", o->cmd, "qid", o->qid,
-			"force", o->force);
-	text = json_dumps(cmd, JSON_COMPACT);
-	if (text == NULL)
-		rc = vg_err_set(err, VG_EINTERNAL, "%s", "cannot serialise the command");
-	else
-		rc = cmdq_add(q, o->agent, text, now, now + (int64_t)RESPONDER_EXPIRE_S * 1000, id,
-			      err);
-out:
-	vg_free(text);
-	json_decref(cmd);
-	json_decref(rows);
-	return rc;
+	return cmdq_quarantine_op(q, o->agent, o->cmd, o->qid, o->force, now,
+				  now + (int64_t)RESPONDER_EXPIRE_S * 1000, id, err);
 }
 
 static bool qu_final(const char *state)

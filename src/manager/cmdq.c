@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "lib/db.h"
 #include "lib/fs.h"
 #include "lib/mem.h"
@@ -22,7 +24,19 @@ static const char schema[] =
     " path TEXT, manifest TEXT NOT NULL, updated_ms INTEGER NOT NULL,"
     " PRIMARY KEY (agent_id, qid));";
 
-enum { ST_ADD, ST_SET, ST_GET, ST_QUEUED, ST_EXPIRED, ST_POS, ST_SETPOS, ST_QPUT, ST_QLIST, ST_N };
+enum {
+	ST_ADD,
+	ST_SET,
+	ST_GET,
+	ST_QUEUED,
+	ST_EXPIRED,
+	ST_POS,
+	ST_SETPOS,
+	ST_QPUT,
+	ST_QLIST,
+	ST_QSTATE,
+	ST_N
+};
 
 static const char *const sql[ST_N] = {
     [ST_ADD] = "INSERT INTO commands (id, agent_id, state, created_ms, expires_ms, updated_ms,"
@@ -46,6 +60,7 @@ static const char *const sql[ST_N] = {
     [ST_QLIST] = "SELECT agent_id, qid, state, path, manifest, updated_ms FROM quarantine"
 		 " WHERE (?1 IS NULL OR agent_id = ?1) AND (?2 IS NULL OR state = ?2)"
 		 " ORDER BY updated_ms DESC, qid DESC",
+    [ST_QSTATE] = "SELECT state FROM quarantine WHERE agent_id = ?1 AND qid = ?2",
 };
 
 struct cmdq {
@@ -250,6 +265,43 @@ int cmdq_quarantine_put(struct cmdq *q, const char *agent_id, const char *qid, c
 	sqlite3_bind_int64(st, 6, now_ms);
 	rc = vg_db_step(st, "update the quarantine view", err);
 	return rc < 0 ? rc : 0;
+}
+
+int cmdq_quarantine_op(struct cmdq *q, const char *agent_id, const char *op, const char *qid,
+		       bool force, int64_t now_ms, int64_t expires_ms, uint64_t *id,
+		       struct vg_err *err)
+{
+	sqlite3_stmt *st = q->st[ST_QSTATE];
+	char state[CMDQ_STATE_MAX] = "";
+	json_t *cmd;
+	char *text;
+	int rc;
+
+	sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, qid, -1, SQLITE_STATIC);
+	rc = vg_db_step(st, "read the quarantine view", err);
+	if (rc == 1)
+		vg_strlcpy(state, (const char *)sqlite3_column_text(st, 0), sizeof(state));
+	vg_db_reset(st);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return vg_err_set(err, VG_ENOTFOUND,
+				  "agent %s has no quarantined file %s in the manager's view (it "
+				  "follows the agent's reports)",
+				  agent_id, qid);
+	if (strcmp(state, "quarantined") != 0)
+		return vg_err_set(err, VG_EPERM,
+				  "agent %s reported %s as %s already: nothing to %s", agent_id,
+				  qid, state, op);
+	cmd = json_pack("{s:s, s:s, s:s, s:b}", "type", "quarantine", "op", op, "qid", qid, "force",
+			force);
+	text = json_dumps(cmd, JSON_COMPACT);
+	rc = text != NULL ? cmdq_add(q, agent_id, text, now_ms, expires_ms, id, err)
+			  : vg_err_set(err, VG_EINTERNAL, "cannot build the command");
+	vg_free(text);
+	json_decref(cmd);
+	return rc;
 }
 
 int cmdq_quarantine_list(struct cmdq *q, const char *agent_id, const char *state, cmdq_qrow_fn fn,

@@ -98,6 +98,16 @@ int cmdq_quarantine_put(struct cmdq *q, const char *agent_id, const char *qid, c
 			const char *path, const char *manifest, int64_t now_ms,
 			struct vg_err *err) VG_MUST_CHECK;
 
+/*
+ * Queue an operator's restore or delete (op "restore" / "delete") of agent
+ * agent_id's quarantined file qid, expiring at expires_ms: the command
+ * executor.h reads. VG_ENOTFOUND when the view has no such file, VG_EPERM
+ * when the agent reported it restored or deleted already (nothing to do).
+ */
+int cmdq_quarantine_op(struct cmdq *q, const char *agent_id, const char *op, const char *qid,
+		       bool force, int64_t now_ms, int64_t expires_ms, uint64_t *id,
+		       struct vg_err *err) VG_MUST_CHECK;
+
 /* Rows of agent_id (NULL: every agent), newest first; state NULL: any. */
 int cmdq_quarantine_list(struct cmdq *q, const char *agent_id, const char *state, cmdq_qrow_fn fn,
 			 void *ctx, struct vg_err *err) VG_MUST_CHECK;
