@@ -150,7 +150,7 @@ export default {
 
 	'why.queued': 'queued',
 	'why.quota': 'waiting for quota',
-	'why.retry after error': 'retry after an error',
+	'why.retry': 'retry after an error',
 	'why.error': 'error',
 
 	'status.active': 'active',

@@ -149,7 +149,7 @@ export default {
 
 	'why.queued': "dans la file d'attente",
 	'why.quota': 'attente du quota',
-	'why.retry after error': 'nouvel essai après une erreur',
+	'why.retry': 'nouvel essai après une erreur',
 	'why.error': 'erreur',
 
 	'status.active': 'actif',
