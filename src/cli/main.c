@@ -10,6 +10,7 @@
 #include "cli/agents.h"
 #include "cli/logtest.h"
 #include "cli/lookup.h"
+#include "cli/passwd.h"
 #include "cli/quarantine.h"
 #include "cli/scan.h"
 #include "cli/status.h"
@@ -28,6 +29,7 @@ static const struct cli_command commands[] = {
     {"lookup", cli_lookup, "VirusTotal's verdict on files or hashes"},
     {"quarantine", cli_quarantine, "list, show, restore and delete quarantined files"},
     {"status", cli_status, "the manager at a glance: agents, queue, alerts, VirusTotal"},
+    {"passwd", cli_passwd, "set a dashboard user's password"},
 };
 
 static void usage(FILE *out)
