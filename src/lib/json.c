@@ -10,8 +10,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <string.h>
+
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "lib/mem.h"
 #include "lib/str.h"
 
 static const char utf8_replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
@@ -88,6 +92,39 @@ int vg_base64_encode(struct vg_buf *out, const void *data, size_t len)
 	if (rc != 0)
 		vg_buf_truncate(out, start);
 	return rc;
+}
+
+static bool b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/';
+}
+
+int vg_base64_decode(const char *s, size_t len, unsigned char *out, size_t outsz, size_t *n)
+{
+	unsigned char *tmp;
+	size_t pad = 0;
+	bool ok;
+	int got;
+
+	*n = 0;
+	if (len == 0 || len % 4 != 0 || len / 4 * 3 > outsz + 2)
+		return VG_EPARSE;
+	while (pad < 2 && s[len - 1 - pad] == '=')
+		pad++;
+	for (size_t i = 0; i < len - pad; i++)
+		if (!b64_char(s[i]))
+			return VG_EPARSE;
+	tmp = vg_xmalloc(len / 4 * 3);
+	got = EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)len);
+	ok = got >= 0 && (size_t)got >= pad && (size_t)got - pad <= outsz;
+	if (ok) {
+		*n = (size_t)got - pad;
+		memcpy(out, tmp, *n);
+	}
+	OPENSSL_cleanse(tmp, len / 4 * 3); /* it may hold a password */
+	vg_free(tmp);
+	return ok ? 0 : VG_EPARSE;
 }
 
 struct dump_ctx {

@@ -36,6 +36,13 @@ json_t *vg_json_string_lossy(const char *s, size_t len);
 int vg_base64_encode(struct vg_buf *out, const void *data, size_t len) VG_MUST_CHECK;
 
 /*
+ * Decode strict standard base64 (padded, no white space) of at most outsz
+ * bytes into out; *n receives the length. VG_EPARSE for anything else.
+ */
+int vg_base64_decode(const char *s, size_t len, unsigned char *out, size_t outsz,
+		     size_t *n) VG_MUST_CHECK;
+
+/*
  * Append the compact serialisation of j (JSON_COMPACT, keys in insertion
  * order) to out. On failure (VG_ETOOBIG past the cap, VG_EINTERNAL if
  * jansson fails) out is left as it was and err says why.

@@ -14,6 +14,10 @@
 #include "lib/str.h"
 
 static const struct http_route routes[] = {
+    {HTTP_POST, "/api/security/user/authenticate", api__authenticate, true},
+    {HTTP_POST, "/api/session", api__session_new, true},
+    {HTTP_GET, "/api/session", api__session_get, true},
+    {HTTP_DELETE, "/api/session", api__session_end, false},
     {HTTP_GET, "/api/alerts", api__alerts, false},
     {HTTP_GET, "/api/alerts/{id}", api__alert, false},
     {HTTP_GET, "/api/stats", api__stats, false},

@@ -31,10 +31,13 @@
 
 struct api;
 
+struct auth;
+
 struct api_opts {
 	const char *home;
 	const char *manager_name;
 	struct vt_quota_opts vt_limits; /* the configured quota (not stored) */
+	struct auth *auth;              /* sessions and tokens; borrowed */
 };
 
 /* Open the readers (HOME/queue/alerts.db and agents.db must exist: the
@@ -42,7 +45,16 @@ struct api_opts {
 int api_open(const struct api_opts *o, struct api **out, struct vg_err *err) VG_MUST_CHECK;
 void api_close(struct api *a);
 
-/* The data routes (their ctx is the struct api); *n their count. */
+/* Every route (their ctx is the struct api): the login routes (public)
+ * and the data routes; *n their count. */
 const struct http_route *api_routes(size_t *n);
+
+/*
+ * http_opts.auth (ctx: the struct api): a request to a non-public route
+ * needs "Authorization: Bearer TOKEN" (POST /api/security/user/authenticate)
+ * or the dashboard's session cookie, and with the cookie a state-changing
+ * method (POST, PUT, DELETE) needs its X-CSRF-Token. 401 / 403 otherwise.
+ */
+int api_auth(void *ctx, const struct http_req *req, struct http_resp *resp);
 
 #endif

@@ -57,6 +57,12 @@ void api__vt_files(void *ctx, const struct http_req *req, struct http_resp *resp
 void api__agents(void *ctx, const struct http_req *req, struct http_resp *resp);
 void api__quarantine(void *ctx, const struct http_req *req, struct http_resp *resp);
 void api__restore(void *ctx, const struct http_req *req, struct http_resp *resp);
+void api__authenticate(void *ctx, const struct http_req *req, struct http_resp *resp);
+void api__session_new(void *ctx, const struct http_req *req, struct http_resp *resp);
+void api__session_get(void *ctx, const struct http_req *req, struct http_resp *resp);
+void api__session_end(void *ctx, const struct http_req *req, struct http_resp *resp);
+
+#define API_COOKIE "vigie_session"
 
 /* The VirusTotal part of the overview (api_vt.c): quota, queue, cache. */
 json_t *api__vt_summary(struct api *a, struct vg_err *err);

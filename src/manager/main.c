@@ -45,6 +45,7 @@
 #include "manager/evqueue.h"
 #include "manager/ingest.h"
 #include "manager/ar_local.h"
+#include "manager/dashboard.h"
 #include "manager/integrator.h"
 #include "manager/responder.h"
 #include "manager/paths.h"
@@ -76,6 +77,7 @@ struct manager {
 	struct ar_local *ar_local;     /* agent 000's active-response executor */
 	pthread_mutex_t resp_lock;     /* guards responder for the remote's ACK callback */
 	struct responder *responder;   /* <active-response>: alerts into commands */
+	struct dashboard *dashboard;   /* <dashboard>: the web dashboard and REST API */
 	atomic_bool quit;
 	atomic_bool reload;
 	/* agent 000 */
@@ -122,6 +124,8 @@ static void usage(FILE *out)
 	    "  queue/ar.db                 agent 000's commands taken (at most once)\n"
 	    "  logs/active-responses.log   agent 000's active responses (Wazuh format)\n"
 	    "  quarantine/                 agent 000's quarantined files (0700)\n"
+	    "  etc/dashboard.users         the dashboard's users (scrypt hashes, 0600)\n"
+	    "  etc/dashboard.admin.pass    the first admin password (<dashboard>, 0600)\n"
 	    "  var/run/vigie-manager.pid   the running manager's pid (one per HOME)\n"
 	    "\n"
 	    "The shipped rules, lists and MITRE names are read from $VIGIE_RULESET_DIR,\n"
@@ -305,6 +309,30 @@ static void responder_stop_all(struct manager *m)
 	m->ar_local = NULL;
 }
 
+/* ---------------------------------------------------------------- dashboard */
+
+/* The dashboard, when <dashboard> enables it: after the pipeline and the
+ * registry (it reads their files). The quota shown is the configured one. */
+static int dashboard_start_all(struct manager *m, struct vg_err *err)
+{
+	const struct mgr_integration *vt = mgr_integration_conf_vt(&m->cfg.integrations);
+	const struct mgr_vt_options dflt = MGR_VT_OPTIONS_INIT;
+	const struct mgr_vt_options *v = vt != NULL ? &vt->vt : &dflt;
+	struct dashboard_opts o = {
+	    m->opts.home,
+	    &m->cfg.dashboard,
+	    m->hostname,
+	    {v->requests_per_minute, v->requests_per_day, v->requests_per_month}};
+
+	return dashboard_start(&o, &m->dashboard, err);
+}
+
+static void dashboard_stop_all(struct manager *m)
+{
+	dashboard_stop(m->dashboard);
+	m->dashboard = NULL;
+}
+
 /* SIGHUP: new configuration and rules, or the current ones if they fail. */
 static void reload(struct manager *m)
 {
@@ -323,6 +351,7 @@ static void reload(struct manager *m)
 	fim_stop(m);
 	integrator_stop_all(m); /* it borrows the configuration being replaced */
 	responder_stop_all(m);  /* likewise */
+	dashboard_stop_all(m);
 	an_pipeline_close(m->pipeline);
 	m->pipeline = NULL;
 	mgr_config_free(&m->cfg);
@@ -330,7 +359,8 @@ static void reload(struct manager *m)
 	m->cfg = cfg;
 	m->rules = rules;
 	if (pipeline_open(m, &err) != 0 || fim_start(m, &err) != 0 ||
-	    integrator_start_all(m, &err) != 0 || responder_start_all(m, &err) != 0) {
+	    integrator_start_all(m, &err) != 0 || responder_start_all(m, &err) != 0 ||
+	    dashboard_start_all(m, &err) != 0) {
 		vg_log_error("cannot restart after reload: %s", err.msg);
 		atomic_store(&m->quit, true);
 		return;
@@ -544,6 +574,7 @@ static int start(struct manager *m, struct vg_err *err)
 
 static void cleanup(struct manager *m)
 {
+	dashboard_stop_all(m);
 	responder_stop_all(m); /* it borrows the remote */
 	integrator_stop_all(m);
 	remote_close(m->remote); /* stopped already; closes the registry */
@@ -600,7 +631,8 @@ int main(int argc, char **argv)
 	}
 	vg_daemon_signals(&m.signals);
 	if (start(&m, &err) != 0 || fim_start(&m, &err) != 0 ||
-	    integrator_start_all(&m, &err) != 0 || responder_start_all(&m, &err) != 0) {
+	    integrator_start_all(&m, &err) != 0 || responder_start_all(&m, &err) != 0 ||
+	    dashboard_start_all(&m, &err) != 0) {
 		fprintf(stderr, "vigie-manager: ERROR: %s\n", err.msg);
 		vg_log_error("%s", err.msg);
 		fim_stop(&m);

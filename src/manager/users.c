@@ -47,6 +47,7 @@
 #include "lib/buf.h"
 #include "lib/fs.h"
 #include "lib/hmap.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/str.h"
@@ -108,36 +109,10 @@ struct users {
 /* ------------------------------------------------------------------------ */
 /* Base64 and the hash text                                                  */
 
-static int b64_value(char c)
-{
-	static const char alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = c != '\0' ? strchr(alphabet, c) : NULL;
-	return p != NULL ? (int)(p - alphabet) : -1;
-}
-
 /* Strict padded base64 of US_BYTES_MIN..US_BYTES_MAX bytes into out. */
 static bool b64_decode(const char *s, size_t len, unsigned char *out, size_t *n)
 {
-	unsigned char tmp[US_BYTES_MAX + 3];
-	size_t pad = 0;
-
-	*n = 0;
-	if (len == 0 || len % 4 != 0 || len / 4 * 3 > sizeof(tmp))
-		return false;
-	while (pad < 2 && s[len - 1 - pad] == '=')
-		pad++;
-	for (size_t i = 0; i < len - pad; i++)
-		if (b64_value(s[i]) < 0)
-			return false;
-	int got = EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)len);
-	if (got < 0 || (size_t)got < pad)
-		return false;
-	*n = (size_t)got - pad;
-	if (*n < US_BYTES_MIN || *n > US_BYTES_MAX)
-		return false;
-	memcpy(out, tmp, *n);
-	return true;
+	return vg_base64_decode(s, len, out, US_BYTES_MAX, n) == 0 && *n >= US_BYTES_MIN;
 }
 
 /* Append "$scrypt$N=..,r=..,p=..$SALT$KEY" for rec to b. */
