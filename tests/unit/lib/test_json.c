@@ -119,6 +119,33 @@ static void test_json__base64_long_input_round_trips(void **state)
 	vg_buf_free(&b);
 }
 
+static void check_unb64(const char *in, const char *want, size_t want_len)
+{
+	unsigned char out[16];
+	size_t n = 99;
+
+	assert_int_equal(vg_base64_decode(in, strlen(in), out, sizeof(out), &n), 0);
+	assert_int_equal(n, want_len);
+	assert_memory_equal(out, want, want_len);
+}
+
+static void test_json__base64_decode_strict(void **state)
+{
+	unsigned char out[4];
+	size_t n;
+
+	check_unb64("Zg==", "f", 1);
+	check_unb64("Zm8=", "fo", 2);
+	check_unb64("Zm9vYmFy", "foobar", 6);
+	check_unb64("/wAB", "\xff\x00\x01", 3);
+	check_unb64("YWRtaW46czNjcjN0", "admin:s3cr3t", 12);
+	/* not base64, unpadded, white space, padding inside, over the buffer */
+	const char *bad[] = {"", "Zg", "Zg=", "Z g==", "Zg==Zg==", "!!!!", "Zm9vYmFy", "Zm9v\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(vg_base64_decode(bad[i], strlen(bad[i]), out, sizeof(out), &n),
+				 VG_EPARSE);
+}
+
 static void test_json__dump_compact_in_order_and_capped(void **state)
 {
 	json_t *o = json_object();
@@ -146,6 +173,7 @@ int main(void)
 	    cmocka_unit_test(test_json__string_lossy_is_valid_json),
 	    cmocka_unit_test(test_json__base64_rfc4648_vectors),
 	    cmocka_unit_test(test_json__base64_long_input_round_trips),
+	    cmocka_unit_test(test_json__base64_decode_strict),
 	    cmocka_unit_test(test_json__dump_compact_in_order_and_capped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
