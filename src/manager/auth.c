@@ -51,6 +51,8 @@ struct au_client {
 
 struct auth {
 	pthread_mutex_t mu;
+	pthread_cond_t check_free; /* a password check ended */
+	unsigned checking;         /* password checks running (each ~32 MiB) */
 	struct users *users;
 	time_t (*now)(void *ctx);
 	void *now_ctx;
@@ -352,6 +354,7 @@ struct auth *auth_new(const struct auth_opts *o)
 	struct auth *a = vg_xcalloc(1, sizeof(*a));
 
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->check_free, NULL);
 	a->users = o->users;
 	a->now = o->now != NULL ? o->now : au_monotonic;
 	a->now_ctx = o->now_ctx;
@@ -367,6 +370,7 @@ void auth_free(struct auth *a)
 		return;
 	vg_hmap_free(a->creds, au_cred_free);
 	vg_hmap_free(a->clients, vg_free);
+	pthread_cond_destroy(&a->check_free);
 	pthread_mutex_destroy(&a->mu);
 	vg_free(a);
 }
@@ -396,7 +400,17 @@ int auth_login(struct auth *a, const char *user, const char *password, const cha
 		return vg_err_set(err, VG_ETOOBIG, "too many failed logins: retry in %u s", wait);
 	}
 
+	/* scrypt takes ~32 MiB a check: a few at a time, the others wait */
+	pthread_mutex_lock(&a->mu);
+	while (a->checking >= AUTH_CHECKS_MAX)
+		pthread_cond_wait(&a->check_free, &a->mu);
+	a->checking++;
+	pthread_mutex_unlock(&a->mu);
 	rc = users_check(a->users, user != NULL ? user : "", password != NULL ? password : "", err);
+	pthread_mutex_lock(&a->mu);
+	a->checking--;
+	pthread_cond_signal(&a->check_free);
+	pthread_mutex_unlock(&a->mu);
 
 	pthread_mutex_lock(&a->mu);
 	time_t now = a->now(a->now_ctx);

@@ -42,6 +42,7 @@
 #define AUTH_FAIL_MAX 5
 #define AUTH_FAIL_WINDOW_S 60
 #define AUTH_BLOCK_S 60
+#define AUTH_CHECKS_MAX 4          /* password checks at once (scrypt: ~32 MiB each) */
 #define AUTH_MAX_CREDENTIALS 10000 /* default cap of live sessions + tokens */
 #define AUTH_MAX_CLIENTS 10000     /* addresses the rate limiter remembers */
 #define AUTH_CLIENT_MAX 63         /* bytes of a client address kept */
