@@ -151,17 +151,12 @@ static int ag_parse_args(int argc, char **argv, struct ag_opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	char seen[16] = "";
-	size_t nseen = 0;
 	int c;
 
 	*o = (struct ag_opts){.home = VG_DEFAULT_HOME};
 	optind = 1; /* argv is the subcommand's: parse it from its start */
 	while ((c = getopt_long(argc, argv, "D:s:ji:g:fyh", longopts, NULL)) != -1) {
-		if (c != 'D' && c != 'h' && c != '?' && nseen + 1 < sizeof(seen) &&
-		    strchr(seen, c) == NULL) {
-			seen[nseen++] = (char)c;
-			seen[nseen] = '\0';
-		}
+		cli_seen_add(seen, sizeof(seen), c);
 		switch (c) {
 		case 'D':
 			o->home = optarg;

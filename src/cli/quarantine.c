@@ -232,17 +232,12 @@ static int qu_parse(int argc, char **argv, struct qu_opts *o)
 	};
 	const char *agent = NULL;
 	char seen[16] = "";
-	size_t nseen = 0;
 	int c;
 
 	*o = (struct qu_opts){.home = VG_DEFAULT_HOME, .wait_s = QU_WAIT_S};
 	optind = 1; /* argv is the subcommand's: parse it from its start */
 	while ((c = getopt_long(argc, argv, "D:a:Afw::jh", longopts, NULL)) != -1) {
-		if (c != 'D' && c != 'h' && c != '?' && nseen + 1 < sizeof(seen) &&
-		    strchr(seen, c) == NULL) {
-			seen[nseen++] = (char)c;
-			seen[nseen] = '\0';
-		}
+		cli_seen_add(seen, sizeof(seen), c);
 		switch (c) {
 		case 'D':
 			o->home = optarg;

@@ -19,6 +19,16 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return 2;
 }
 
+void cli_seen_add(char *seen, size_t n, int opt)
+{
+	size_t len = strlen(seen);
+
+	if (opt == 'D' || opt == 'h' || opt == '?' || len + 1 >= n || strchr(seen, opt) != NULL)
+		return;
+	seen[len] = (char)opt;
+	seen[len + 1] = '\0';
+}
+
 bool cli_subcmd_allows(const struct cli_subcmd *table, size_t n, const char *name, int opt)
 {
 	for (size_t i = 0; i < n; i++)

@@ -21,6 +21,11 @@ struct cli_subcmd {
 	const char *opts;
 };
 
+/* Remember option letter opt in seen (size n, NUL-terminated), once: the
+ * sub-command's options are checked after parsing. -D, -h and errors are
+ * never remembered. */
+void cli_seen_add(char *seen, size_t n, int opt);
+
 /* Does sub-command name (one of table's n) take option letter opt? */
 bool cli_subcmd_allows(const struct cli_subcmd *table, size_t n, const char *name, int opt);
 

@@ -141,3 +141,15 @@ int vg_fs_mkdirs(const char *path, mode_t mode, struct vg_err *err)
 	vg_free(copy);
 	return rc;
 }
+
+int vg_fs_sync_dir(const char *dir, struct vg_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return vg_err_errno(err, errno, "cannot open directory %s", dir);
+	rc = fsync(fd) == 0 ? 0 : vg_err_errno(err, errno, "cannot sync directory %s", dir);
+	close(fd);
+	return rc;
+}

@@ -33,6 +33,9 @@ int vg_fs_stat(const char *path, struct stat *st, int nofollow);
 int vg_fs_read_file(const char *path, const char *what, struct vg_buf *b,
 		    struct vg_err *err) VG_MUST_CHECK;
 
+/* fsync the directory dir, so that a rename or a new file in it is durable. */
+int vg_fs_sync_dir(const char *dir, struct vg_err *err) VG_MUST_CHECK;
+
 /* mkdir -p with mode for missing components. */
 int vg_fs_mkdirs(const char *path, mode_t mode, struct vg_err *err) VG_MUST_CHECK;
 

@@ -39,6 +39,7 @@
 
 #include "lib/buf.h"
 #include "lib/common.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/hostname.h"
 #include "lib/mem.h"
@@ -126,16 +127,6 @@ out:
 	return rc;
 }
 
-static int fsync_dir(const char *dir, struct vg_err *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return vg_err_errno(err, errno, "cannot open directory %s", dir);
-	int rc = fsync(fd) == 0 ? 0 : vg_err_errno(err, errno, "cannot sync directory %s", dir);
-	close(fd);
-	return rc;
-}
-
 /*
  * Write dir/name atomically with mode: a fresh name.tmp (O_EXCL, so it is
  * never readable by others even for a moment), fsync, then rename over the
@@ -182,7 +173,7 @@ static int write_atomic(const char *dir, const char *name, const void *data, siz
 	if (rc != 0 || !replace)
 		unlink(tmp);
 	if (rc == 0)
-		rc = fsync_dir(dir, err);
+		rc = vg_fs_sync_dir(dir, err);
 out:
 	vg_free(tmp);
 	vg_free(path);

@@ -421,16 +421,6 @@ static int file_load(const char *path, struct us_list *out, struct us_stamp *sta
 	return rc;
 }
 
-static int dir_sync(const char *dir, struct vg_err *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return vg_err_errno(err, errno, "cannot open directory %s", dir);
-	int rc = fsync(fd) == 0 ? 0 : vg_err_errno(err, errno, "cannot sync directory %s", dir);
-	close(fd);
-	return rc;
-}
-
 static int fd_write_all(int fd, const char *data, size_t len, const char *path, struct vg_err *err)
 {
 	size_t done = 0;
@@ -477,7 +467,7 @@ static int file_replace(const char *dir, const char *path, const char *data, siz
 	if (rc != 0)
 		unlink(tmp);
 	if (rc == 0)
-		rc = dir_sync(dir, err);
+		rc = vg_fs_sync_dir(dir, err);
 out:
 	vg_free(tmp);
 	return rc;
