@@ -4,7 +4,7 @@
  * tests/web/mock-server.mjs, and fails on the first step that does not
  * behave, on any console error and on any CSP violation.
  *
- *   NODE_PATH=DIR_WITH_playwright-core node tests/web/smoke.mjs [OUT_DIR]
+ *   node tests/web/smoke.mjs [OUT_DIR]   (playwright-core: npm ci --prefix tests/web)
  *
  * OUT_DIR (default build/web-smoke) receives one screenshot per view. The
  * mock server is started on a free port and stopped at the end. The steps
