@@ -662,10 +662,10 @@ static int put_tail(struct vg_buf *out, const struct an_event *ev, const struct 
 		if (rc == 0)
 			rc = put_str(out, ev->full_log);
 	}
-	if (rc == 0 && ev->syscheck != NULL) {
+	if (rc == 0 && ev->syscheck != NULL) { /* already JSON text, escaped as here */
 		rc = put_lit(out, ",\"syscheck\":");
 		if (rc == 0)
-			rc = put_json(out, ev->syscheck, 0);
+			rc = put_n(out, ev->syscheck, ev->syscheck_len);
 	}
 	if (rc == 0 && ev->decoder != NULL) {
 		rc = put_lit(out, ",\"decoder\":{\"name\":");
