@@ -681,23 +681,33 @@ struct block_writer {
 
 /* Bytes of one block: the line's strings, escaped (6x at worst), and keys. */
 #define BLOCK_MAX (AN_SYSCHECK_MAX_LINE * 16u)
+#define BLOCK_FIRST_CAP 1536u
 
-static void bw_raw(struct block_writer *w, const char *s, size_t len)
+/* vg_buf_append with the common case (room left) inlined: a block is some
+ * sixty appends, and the calls cost more than the copies. */
+static inline void bw_raw(struct block_writer *w, const char *s, size_t len)
 {
-	if (w->rc == 0)
+	if (w->rc != 0)
+		return;
+	if (w->b.data == NULL || len >= w->b.cap - w->b.len) {
 		w->rc = vg_buf_append(&w->b, s, len);
+		return;
+	}
+	memcpy(w->b.data + w->b.len, s, len);
+	w->b.len += len;
+	w->b.data[w->b.len] = '\0';
 }
 
 #define BW_LIT(w, lit) bw_raw((w), (lit), sizeof(lit) - 1)
 
 /* ,"key": (key is a literal of ours: nothing to escape) */
-static void bw_key(struct block_writer *w, const char *key)
+static void bw_key(struct block_writer *w, struct piece key)
 {
 	if (!w->first)
 		BW_LIT(w, ",");
 	w->first = false;
 	BW_LIT(w, "\"");
-	bw_raw(w, key, strlen(key));
+	bw_raw(w, key.s, key.len);
 	BW_LIT(w, "\":");
 }
 
@@ -707,9 +717,9 @@ static void bw_string(struct block_writer *w, const char *val, size_t len)
 		w->rc = an_alert_json_string(&w->b, val, len);
 }
 
-static void bw_open(struct block_writer *w, const char *key)
+static void bw_open(struct block_writer *w, struct piece key)
 {
-	if (key != NULL)
+	if (key.s != NULL)
 		bw_key(w, key);
 	BW_LIT(w, "{");
 	w->first = true;
@@ -721,20 +731,20 @@ static void bw_close(struct block_writer *w)
 	w->first = false;
 }
 
-static void put_strn(struct block_writer *w, const char *key, const char *val, size_t len)
+static void put_strn(struct block_writer *w, struct piece key, const char *val, size_t len)
 {
 	bw_key(w, key);
 	bw_string(w, val, len);
 }
 
-static void put_slot(struct block_writer *w, const char *key, const struct slots *s, enum slot f)
+static void put_slot(struct block_writer *w, struct piece key, const struct slots *s, enum slot f)
 {
 	put_strn(w, key, s->v[f], s->len[f]);
 }
 
 /* key_before then key_after, as Wazuh adds them. */
 static void put_pair(struct block_writer *w, const struct slots *s, enum slot now, enum slot old,
-		     const char *key_before, const char *key_after)
+		     struct piece key_before, struct piece key_after)
 {
 	if (show_before(s, old, now))
 		put_slot(w, key_before, s, old);
@@ -752,7 +762,7 @@ static char *put2(char *p, int n)
 
 /* strftime("%FT%T") of an epoch string in local time: Wazuh's
  * strftime(buf, 20, "%FT%T%z") whose %z never fits in 20 bytes. */
-static void put_mtime(struct block_writer *w, const char *key, int64_t t)
+static void put_mtime(struct block_writer *w, struct piece key, int64_t t)
 {
 	char buf[32];
 	struct tm tm;
@@ -785,7 +795,7 @@ static void put_mtime(struct block_writer *w, const char *key, int64_t t)
 }
 
 /* n: the inode checked at fetch time (0..INT64_MAX), a JSON number. */
-static void put_inode(struct block_writer *w, const char *key, int64_t n)
+static void put_inode(struct block_writer *w, struct piece key, int64_t n)
 {
 	char buf[24];
 
@@ -799,7 +809,7 @@ static void put_links(struct block_writer *w, const struct slots *s)
 {
 	const struct jv *v = s->jv;
 
-	bw_key(w, "hard_links");
+	bw_key(w, LIT("hard_links"));
 	BW_LIT(w, "[");
 	for (uint32_t i = s->links_arr->child; i != 0 && w->rc == 0; i = v[i].next) {
 		if (memchr(v[i].str, '\0', v[i].len) != NULL)
@@ -812,7 +822,7 @@ static void put_links(struct block_writer *w, const struct slots *s)
 }
 
 /* "a,b,,c" -> ["a","b","c"] (Wazuh's strtok on ','). */
-static void put_list(struct block_writer *w, const char *key, const char *csv)
+static void put_list(struct block_writer *w, struct piece key, const char *csv)
 {
 	bool first = true;
 
@@ -842,7 +852,7 @@ static bool any_text(const char *const *vals, size_t n)
 }
 
 /* One audit group: its members that have a value, in the order given. */
-static void put_audit_group(struct block_writer *w, const char *name, const char *const *keys,
+static void put_audit_group(struct block_writer *w, struct piece name, const struct piece *keys,
 			    const char *const *vals, size_t n)
 {
 	if (!any_text(vals, n))
@@ -858,9 +868,9 @@ static void put_audit_group(struct block_writer *w, const char *name, const char
 static void put_audit(struct block_writer *w, const struct slots *s)
 {
 	const char *const *v = s->v;
-	static const char *const id_name[] = {"id", "name"};
-	static const char *const proc_keys[] = {"id",          "name",       "cwd",
-						"parent_name", "parent_cwd", "ppid"};
+	static const struct piece id_name[] = {LIT("id"), LIT("name")};
+	static const struct piece proc_keys[] = {
+	    LIT("id"), LIT("name"), LIT("cwd"), LIT("parent_name"), LIT("parent_cwd"), LIT("ppid")};
 	const char *const user[] = {v[F_USER_ID], v[F_USER_NAME]};
 	const char *const proc[] = {v[F_PROC_ID],    v[F_PROC_NAME],  v[F_AUDIT_CWD],
 				    v[F_PROC_PNAME], v[F_AUDIT_PCWD], v[F_PPID]};
@@ -871,12 +881,12 @@ static void put_audit(struct block_writer *w, const struct slots *s)
 	if (!any_text(user, 2) && !any_text(proc, VG_ARRAY_LEN(proc)) && !any_text(grp, 2) &&
 	    !any_text(login, 2) && !any_text(eff, 2))
 		return;
-	bw_open(w, "audit");
-	put_audit_group(w, "user", id_name, user, 2);
-	put_audit_group(w, "process", proc_keys, proc, VG_ARRAY_LEN(proc));
-	put_audit_group(w, "group", id_name, grp, 2);
-	put_audit_group(w, "login_user", id_name, login, 2);
-	put_audit_group(w, "effective_user", id_name, eff, 2);
+	bw_open(w, LIT("audit"));
+	put_audit_group(w, LIT("user"), id_name, user, 2);
+	put_audit_group(w, LIT("process"), proc_keys, proc, VG_ARRAY_LEN(proc));
+	put_audit_group(w, LIT("group"), id_name, grp, 2);
+	put_audit_group(w, LIT("login_user"), id_name, login, 2);
+	put_audit_group(w, LIT("effective_user"), id_name, eff, 2);
 	bw_close(w);
 }
 
@@ -885,52 +895,52 @@ static void put_lists(struct block_writer *w, const struct slots *s)
 	const char *const *v = s->v;
 
 	if (v[F_DIFF] != NULL && strcmp(v[F_DIFF], "0") != 0)
-		put_slot(w, "diff", s, F_DIFF);
+		put_slot(w, LIT("diff"), s, F_DIFF);
 	if (is_set(s, F_TAG))
-		put_list(w, "tags", v[F_TAG]);
+		put_list(w, LIT("tags"), v[F_TAG]);
 	if (is_set(s, F_CHFIELDS))
-		put_list(w, "changed_attributes", v[F_CHFIELDS]);
+		put_list(w, LIT("changed_attributes"), v[F_CHFIELDS]);
 }
 
 static void write_block(struct block_writer *w, const struct slots *s)
 {
 	const char *const *v = s->v;
 
-	bw_open(w, NULL);
-	put_slot(w, "path", s, F_FILE);
+	bw_open(w, (struct piece){NULL, 0});
+	put_slot(w, LIT("path"), s, F_FILE);
 	if (v[F_HARD_LINKS] != NULL)
 		put_links(w, s);
 	if (v[F_MODE] != NULL)
-		put_slot(w, "mode", s, F_MODE);
+		put_slot(w, LIT("mode"), s, F_MODE);
 	if (is_set(s, F_SYM_PATH))
-		put_slot(w, "symbolic_path", s, F_SYM_PATH);
-	put_pair(w, s, F_SIZE, F_SIZE_BEFORE, "size_before", "size_after");
-	put_pair(w, s, F_PERM, F_PERM_BEFORE, "perm_before", "perm_after");
-	put_pair(w, s, F_UID, F_UID_BEFORE, "uid_before", "uid_after");
-	put_pair(w, s, F_GID, F_GID_BEFORE, "gid_before", "gid_after");
-	put_pair(w, s, F_MD5, F_MD5_BEFORE, "md5_before", "md5_after");
-	put_pair(w, s, F_SHA1, F_SHA1_BEFORE, "sha1_before", "sha1_after");
-	put_pair(w, s, F_SHA256, F_SHA256_BEFORE, "sha256_before", "sha256_after");
-	put_pair(w, s, F_UNAME, F_UNAME_BEFORE, "uname_before", "uname_after");
-	put_pair(w, s, F_GNAME, F_GNAME_BEFORE, "gname_before", "gname_after");
+		put_slot(w, LIT("symbolic_path"), s, F_SYM_PATH);
+	put_pair(w, s, F_SIZE, F_SIZE_BEFORE, LIT("size_before"), LIT("size_after"));
+	put_pair(w, s, F_PERM, F_PERM_BEFORE, LIT("perm_before"), LIT("perm_after"));
+	put_pair(w, s, F_UID, F_UID_BEFORE, LIT("uid_before"), LIT("uid_after"));
+	put_pair(w, s, F_GID, F_GID_BEFORE, LIT("gid_before"), LIT("gid_after"));
+	put_pair(w, s, F_MD5, F_MD5_BEFORE, LIT("md5_before"), LIT("md5_after"));
+	put_pair(w, s, F_SHA1, F_SHA1_BEFORE, LIT("sha1_before"), LIT("sha1_after"));
+	put_pair(w, s, F_SHA256, F_SHA256_BEFORE, LIT("sha256_before"), LIT("sha256_after"));
+	put_pair(w, s, F_UNAME, F_UNAME_BEFORE, LIT("uname_before"), LIT("uname_after"));
+	put_pair(w, s, F_GNAME, F_GNAME_BEFORE, LIT("gname_before"), LIT("gname_after"));
 	if (show_before(s, F_MTIME_BEFORE, F_MTIME))
-		put_mtime(w, "mtime_before", s->value[F_MTIME_BEFORE]);
+		put_mtime(w, LIT("mtime_before"), s->value[F_MTIME_BEFORE]);
 	if (is_set(s, F_MTIME))
-		put_mtime(w, "mtime_after", s->value[F_MTIME]);
+		put_mtime(w, LIT("mtime_after"), s->value[F_MTIME]);
 	if (show_before(s, F_INODE_BEFORE, F_INODE))
-		put_inode(w, "inode_before", s->value[F_INODE_BEFORE]);
+		put_inode(w, LIT("inode_before"), s->value[F_INODE_BEFORE]);
 	if (v[F_INODE] != NULL && strspn(v[F_INODE], "0") != strlen(v[F_INODE]))
-		put_inode(w, "inode_after", s->value[F_INODE]); /* Wazuh: atoi(inode) != 0 */
+		put_inode(w, LIT("inode_after"), s->value[F_INODE]); /* Wazuh: atoi(inode) != 0 */
 	put_lists(w, s);
-	put_slot(w, "event", s, F_EVENT_TYPE);
+	put_slot(w, LIT("event"), s, F_EVENT_TYPE);
 	put_audit(w, s);
 	/* Vigie's keys, after every key Wazuh writes. */
 	if (v[F_PATH_B64] != NULL)
-		put_slot(w, "path_b64", s, F_PATH_B64);
+		put_slot(w, LIT("path_b64"), s, F_PATH_B64);
 	if (v[F_HASH_STATE] != NULL)
-		put_slot(w, "hash_state", s, F_HASH_STATE);
+		put_slot(w, LIT("hash_state"), s, F_HASH_STATE);
 	if (show_before(s, F_HASH_STATE_BEFORE, F_HASH_STATE))
-		put_slot(w, "hash_state_before", s, F_HASH_STATE_BEFORE);
+		put_slot(w, LIT("hash_state_before"), s, F_HASH_STATE_BEFORE);
 	bw_close(w);
 }
 
@@ -951,6 +961,11 @@ static int build_block(struct an_syscheck *r, const struct slots *s, struct vg_e
 {
 	struct block_writer w = {.b = VG_BUF_INIT(BLOCK_MAX), .first = true, .rc = 0};
 	size_t at[4];
+
+	/* one allocation for a usual block (~900 bytes with the keys), not six */
+	w.b.data = vg_xmalloc(BLOCK_FIRST_CAP);
+	w.b.cap = BLOCK_FIRST_CAP;
+	w.b.data[0] = '\0';
 
 	write_block(&w, s);
 	r->block_len = w.b.len;
