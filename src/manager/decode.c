@@ -215,7 +215,8 @@ static int decode_syscheck(struct an_decoded *d, const char *line, size_t len, s
 	d->ev.decoder = an_syscheck_decoder(d->sc);
 	d->ev.full_log = an_syscheck_full_log(d->sc);
 	d->ev.log = d->ev.full_log;
-	d->ev.syscheck = an_syscheck_block(d->sc);
+	d->ev.syscheck = an_syscheck_block_text(d->sc, &d->ev.syscheck_len);
+	d->ev.fim = *an_syscheck_keys(d->sc);
 	d->ev.fields = an_syscheck_fields(d->sc);
 	return 0;
 }

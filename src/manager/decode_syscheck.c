@@ -13,8 +13,8 @@
  * nodes by jdoc.h's fast parser (jansson only for unusual lines).
  * Slots borrow strings from the nodes or point at a small per-slot buffer
  * holding a printed number; the outputs are written with plain appends (no
- * printf on the hot path) and the "syscheck" object with jansson's
- * *_nocheck setters, every string being valid UTF-8 already.
+ * printf on the hot path), the "syscheck" object too: as the JSON text the
+ * alert carries, plus the few plain strings the alert store indexes.
  *
  * Stateless: any thread may decode; all scratch memory is per call.
  */
@@ -31,6 +31,7 @@
 #include "lib/json.h"
 #include "lib/mem.h"
 #include "lib/str.h"
+#include "manager/alert.h"
 #include "manager/jdoc.h"
 
 /* Wazuh's buffer sizes: full_log is OS_MAXSTR, a change line OS_FLSIZE + 1,
@@ -155,13 +156,14 @@ struct jv;
 
 /* The decoding state of one event: Wazuh's lf->fields[] values. */
 struct slots {
-	const struct jv *jv;    /* the parsed line's nodes (jv[0] is the root) */
-	const char *v[F_COUNT]; /* NULL = absent (Wazuh's NULL value) */
-	size_t len[F_COUNT];    /* strlen(v[i]) when v[i] is set */
-	char num[F_COUNT][24];  /* printed numbers the slots point at */
-	int64_t value[F_COUNT]; /* for integers and inodes: the number itself */
-	struct vg_buf chfields; /* changed_attributes joined with ',' */
-	struct vg_buf links;    /* hard_links as compact JSON */
+	const struct jv *jv;        /* the parsed line's nodes (jv[0] is the root) */
+	const char *v[F_COUNT];     /* NULL = absent (Wazuh's NULL value) */
+	size_t len[F_COUNT];        /* strlen(v[i]) when v[i] is set */
+	char num[F_COUNT][24];      /* printed numbers the slots point at */
+	int64_t value[F_COUNT];     /* for integers and inodes: the number itself */
+	struct vg_buf chfields;     /* changed_attributes joined with ',' */
+	struct vg_buf links;        /* hard_links as compact JSON */
+	const struct jv *links_arr; /* hard_links as sent, when present */
 	struct vg_buf links_csv;
 };
 
@@ -170,7 +172,10 @@ struct an_syscheck {
 	enum an_syscheck_event event;
 	const char *decoder;
 	char *full_log;
-	json_t *block;
+	char *block_text;        /* the "syscheck" object, then the store's keys */
+	size_t block_len;        /* of the object's text */
+	struct an_fim_keys keys; /* into block_text */
+	json_t *block;           /* parsed from block_text on demand */
 	struct an_fields *fields;
 	int64_t timestamp;
 };
@@ -412,6 +417,7 @@ static int fetch_arrays(struct slots *s, const struct jv *data, struct vg_err *e
 		set_slot(s, F_CHFIELDS, vg_buf_cstr(&s->chfields), s->chfields.len);
 	}
 	if (rc == 0 && hl != NULL) {
+		s->links_arr = hl;
 		rc = join_strings(&s->links_csv, s->jv, hl, "hard_links", ',', err);
 		if (rc == 0 && dump_strings(&s->links, s->jv, hl, err) != 0)
 			rc =
@@ -646,6 +652,13 @@ static char *build_full_log(const struct slots *s, enum an_syscheck_event ev, st
 
 /* ---- The alert's "syscheck" object (Eventinfo_to_jsonstr) ----------------- */
 
+/*
+ * The object is written as JSON text, in the order analysisd adds its keys,
+ * each string through an_alert_json_string: the bytes alert.c printed when
+ * it walked the jansson object this used to be (~25 allocations an event,
+ * walked again to print). The alert store's path and digests follow the
+ * text in the same allocation, NUL-separated (struct an_fim_keys).
+ */
 /* Wazuh's print_before_field: before is shown when set, non-empty and not
  * equal to after. */
 static bool show_before(const struct slots *s, enum slot old, enum slot now)
@@ -660,30 +673,83 @@ static bool is_set(const struct slots *s, enum slot f)
 	return s->v[f] != NULL && s->len[f] != 0;
 }
 
-/* Every key is a literal and every value valid UTF-8 (it came from a parsed
- * JSON string, or is a printed number or date), so jansson's UTF-8 checks
- * are skipped. */
-static void put_strn(json_t *o, const char *key, const char *val, size_t len, int *bad)
-{
-	json_t *j = json_stringn_nocheck(val, len);
+struct block_writer {
+	struct vg_buf b;
+	bool first; /* no member written yet in the innermost open object */
+	int rc;
+};
 
-	if (j == NULL || json_object_set_new_nocheck(o, key, j) != 0)
-		*bad = 1;
+/* Bytes of one block: the line's strings, escaped (6x at worst), and keys. */
+#define BLOCK_MAX (AN_SYSCHECK_MAX_LINE * 16u)
+#define BLOCK_FIRST_CAP 1536u
+
+/* vg_buf_append with the common case (room left) inlined: a block is some
+ * sixty appends, and the calls cost more than the copies. */
+static inline void bw_raw(struct block_writer *w, const char *s, size_t len)
+{
+	if (w->rc != 0)
+		return;
+	if (w->b.data == NULL || len >= w->b.cap - w->b.len) {
+		w->rc = vg_buf_append(&w->b, s, len);
+		return;
+	}
+	memcpy(w->b.data + w->b.len, s, len);
+	w->b.len += len;
+	w->b.data[w->b.len] = '\0';
 }
 
-static void put_slot(json_t *o, const char *key, const struct slots *s, enum slot f, int *bad)
+#define BW_LIT(w, lit) bw_raw((w), (lit), sizeof(lit) - 1)
+
+/* ,"key": (key is a literal of ours: nothing to escape) */
+static void bw_key(struct block_writer *w, struct piece key)
 {
-	put_strn(o, key, s->v[f], s->len[f], bad);
+	if (!w->first)
+		BW_LIT(w, ",");
+	w->first = false;
+	BW_LIT(w, "\"");
+	bw_raw(w, key.s, key.len);
+	BW_LIT(w, "\":");
+}
+
+static void bw_string(struct block_writer *w, const char *val, size_t len)
+{
+	if (w->rc == 0)
+		w->rc = an_alert_json_string(&w->b, val, len);
+}
+
+static void bw_open(struct block_writer *w, struct piece key)
+{
+	if (key.s != NULL)
+		bw_key(w, key);
+	BW_LIT(w, "{");
+	w->first = true;
+}
+
+static void bw_close(struct block_writer *w)
+{
+	BW_LIT(w, "}");
+	w->first = false;
+}
+
+static void put_strn(struct block_writer *w, struct piece key, const char *val, size_t len)
+{
+	bw_key(w, key);
+	bw_string(w, val, len);
+}
+
+static void put_slot(struct block_writer *w, struct piece key, const struct slots *s, enum slot f)
+{
+	put_strn(w, key, s->v[f], s->len[f]);
 }
 
 /* key_before then key_after, as Wazuh adds them. */
-static void put_pair(json_t *o, const struct slots *s, enum slot now, enum slot old,
-		     const char *key_before, const char *key_after, int *bad)
+static void put_pair(struct block_writer *w, const struct slots *s, enum slot now, enum slot old,
+		     struct piece key_before, struct piece key_after)
 {
 	if (show_before(s, old, now))
-		put_slot(o, key_before, s, old, bad);
+		put_slot(w, key_before, s, old);
 	if (is_set(s, now))
-		put_slot(o, key_after, s, now, bad);
+		put_slot(w, key_after, s, now);
 }
 
 /* Two digits of n (0..99). */
@@ -696,7 +762,7 @@ static char *put2(char *p, int n)
 
 /* strftime("%FT%T") of an epoch string in local time: Wazuh's
  * strftime(buf, 20, "%FT%T%z") whose %z never fits in 20 bytes. */
-static void put_mtime(json_t *o, const char *key, int64_t t, int *bad)
+static void put_mtime(struct block_writer *w, struct piece key, int64_t t)
 {
 	char buf[32];
 	struct tm tm;
@@ -704,7 +770,7 @@ static void put_mtime(json_t *o, const char *key, int64_t t, int *bad)
 	size_t len;
 
 	if (localtime_r(&tt, &tm) == NULL) {
-		*bad = 1;
+		w->rc = VG_EPARSE;
 		return;
 	}
 	int year = tm.tm_year + 1900;
@@ -722,157 +788,203 @@ static void put_mtime(json_t *o, const char *key, int64_t t, int *bad)
 		p = put2(p, tm.tm_sec);
 		len = (size_t)(p - buf);
 	} else if ((len = strftime(buf, sizeof(buf), "%FT%T", &tm)) == 0) {
-		*bad = 1;
+		w->rc = VG_EPARSE;
 		return;
 	}
-	put_strn(o, key, buf, len, bad);
+	put_strn(w, key, buf, len);
 }
 
-/* n: the inode checked at fetch time (0..INT64_MAX). */
-static void put_inode(json_t *o, const char *key, int64_t n, int *bad)
+/* n: the inode checked at fetch time (0..INT64_MAX), a JSON number. */
+static void put_inode(struct block_writer *w, struct piece key, int64_t n)
 {
-	if (json_object_set_new_nocheck(o, key, json_integer((json_int_t)n)) != 0)
-		*bad = 1;
+	char buf[24];
+
+	bw_key(w, key);
+	bw_raw(w, buf, format_i64(buf, n));
+}
+
+/* hard_links: the array's strings. One holding a NUL failed before (jansson
+ * read its own dump back without JSON_ALLOW_NUL): it still does. */
+static void put_links(struct block_writer *w, const struct slots *s)
+{
+	const struct jv *v = s->jv;
+
+	bw_key(w, LIT("hard_links"));
+	BW_LIT(w, "[");
+	for (uint32_t i = s->links_arr->child; i != 0 && w->rc == 0; i = v[i].next) {
+		if (memchr(v[i].str, '\0', v[i].len) != NULL)
+			w->rc = VG_EPARSE;
+		if (i != s->links_arr->child)
+			BW_LIT(w, ",");
+		bw_string(w, v[i].str, v[i].len);
+	}
+	BW_LIT(w, "]");
 }
 
 /* "a,b,,c" -> ["a","b","c"] (Wazuh's strtok on ','). */
-static json_t *split_list(const char *csv, int *bad)
+static void put_list(struct block_writer *w, struct piece key, const char *csv)
 {
-	json_t *arr = json_array();
+	bool first = true;
 
-	while (arr != NULL && *csv != '\0') {
+	bw_key(w, key);
+	BW_LIT(w, "[");
+	while (*csv != '\0') {
 		size_t n = strcspn(csv, ",");
 		if (n > 0) {
-			json_t *j = json_stringn_nocheck(csv, n);
-			if (j == NULL || json_array_append_new(arr, j) != 0)
-				*bad = 1;
+			if (!first)
+				BW_LIT(w, ",");
+			bw_string(w, csv, n);
+			first = false;
 		}
 		csv += n;
 		if (*csv == ',')
 			csv++;
 	}
-	if (arr == NULL)
-		*bad = 1;
-	return arr;
+	BW_LIT(w, "]");
 }
 
-static void put_audit_member(json_t **grp, const char *key, const char *val, int *bad)
+static bool any_text(const char *const *vals, size_t n)
 {
-	if (val == NULL || *val == '\0')
-		return;
-	if (*grp == NULL && (*grp = json_object()) == NULL) {
-		*bad = 1;
-		return;
-	}
-	put_strn(*grp, key, val, strlen(val), bad);
+	for (size_t i = 0; i < n; i++)
+		if (vals[i] != NULL && *vals[i] != '\0')
+			return true;
+	return false;
 }
 
-static void put_audit(json_t *o, const struct slots *s, int *bad)
+/* One audit group: its members that have a value, in the order given. */
+static void put_audit_group(struct block_writer *w, struct piece name, const struct piece *keys,
+			    const char *const *vals, size_t n)
+{
+	if (!any_text(vals, n))
+		return;
+	bw_open(w, name);
+	for (size_t i = 0; i < n; i++)
+		if (vals[i] != NULL && *vals[i] != '\0')
+			put_strn(w, keys[i], vals[i], strlen(vals[i]));
+	bw_close(w);
+}
+
+/* Wazuh's order: user, process, group, login_user, effective_user. */
+static void put_audit(struct block_writer *w, const struct slots *s)
 {
 	const char *const *v = s->v;
-	json_t *user = NULL, *proc = NULL, *grp = NULL, *login = NULL, *eff = NULL;
+	static const struct piece id_name[] = {LIT("id"), LIT("name")};
+	static const struct piece proc_keys[] = {
+	    LIT("id"), LIT("name"), LIT("cwd"), LIT("parent_name"), LIT("parent_cwd"), LIT("ppid")};
+	const char *const user[] = {v[F_USER_ID], v[F_USER_NAME]};
+	const char *const proc[] = {v[F_PROC_ID],    v[F_PROC_NAME],  v[F_AUDIT_CWD],
+				    v[F_PROC_PNAME], v[F_AUDIT_PCWD], v[F_PPID]};
+	const char *const grp[] = {v[F_GROUP_ID], v[F_GROUP_NAME]};
+	const char *const login[] = {v[F_AUDIT_ID], v[F_AUDIT_NAME]};
+	const char *const eff[] = {v[F_EFFECTIVE_UID], v[F_EFFECTIVE_NAME]};
 
-	put_audit_member(&user, "id", v[F_USER_ID], bad);
-	put_audit_member(&user, "name", v[F_USER_NAME], bad);
-	put_audit_member(&grp, "id", v[F_GROUP_ID], bad);
-	put_audit_member(&grp, "name", v[F_GROUP_NAME], bad);
-	put_audit_member(&proc, "id", v[F_PROC_ID], bad);
-	put_audit_member(&proc, "name", v[F_PROC_NAME], bad);
-	put_audit_member(&proc, "cwd", v[F_AUDIT_CWD], bad);
-	put_audit_member(&proc, "parent_name", v[F_PROC_PNAME], bad);
-	put_audit_member(&proc, "parent_cwd", v[F_AUDIT_PCWD], bad);
-	put_audit_member(&proc, "ppid", v[F_PPID], bad);
-	put_audit_member(&login, "id", v[F_AUDIT_ID], bad);
-	put_audit_member(&login, "name", v[F_AUDIT_NAME], bad);
-	put_audit_member(&eff, "id", v[F_EFFECTIVE_UID], bad);
-	put_audit_member(&eff, "name", v[F_EFFECTIVE_NAME], bad);
-	if (user == NULL && proc == NULL && grp == NULL && login == NULL && eff == NULL)
+	if (!any_text(user, 2) && !any_text(proc, VG_ARRAY_LEN(proc)) && !any_text(grp, 2) &&
+	    !any_text(login, 2) && !any_text(eff, 2))
 		return;
-	json_t *a = json_object();
-	json_t *const parts[] = {user, proc, grp, login, eff};
-	/* Wazuh's order: user, process, group, login_user, effective_user. */
-	static const char *const names[] = {"user", "process", "group", "login_user",
-					    "effective_user"};
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		if (parts[i] == NULL)
-			continue;
-		if (a == NULL || json_object_set_new_nocheck(a, names[i], parts[i]) != 0) {
-			json_decref(parts[i]);
-			*bad = 1;
-		}
-	}
-	if (a == NULL)
-		return;
-	if (json_object_set_new_nocheck(o, "audit", a) != 0)
-		*bad = 1;
+	bw_open(w, LIT("audit"));
+	put_audit_group(w, LIT("user"), id_name, user, 2);
+	put_audit_group(w, LIT("process"), proc_keys, proc, VG_ARRAY_LEN(proc));
+	put_audit_group(w, LIT("group"), id_name, grp, 2);
+	put_audit_group(w, LIT("login_user"), id_name, login, 2);
+	put_audit_group(w, LIT("effective_user"), id_name, eff, 2);
+	bw_close(w);
 }
 
-static void put_lists(json_t *o, const struct slots *s, int *bad)
+static void put_lists(struct block_writer *w, const struct slots *s)
 {
 	const char *const *v = s->v;
 
 	if (v[F_DIFF] != NULL && strcmp(v[F_DIFF], "0") != 0)
-		put_slot(o, "diff", s, F_DIFF, bad);
-	if (is_set(s, F_TAG) &&
-	    json_object_set_new_nocheck(o, "tags", split_list(v[F_TAG], bad)) != 0)
-		*bad = 1;
-	if (is_set(s, F_CHFIELDS) &&
-	    json_object_set_new_nocheck(o, "changed_attributes", split_list(v[F_CHFIELDS], bad)) !=
-		0)
-		*bad = 1;
+		put_slot(w, LIT("diff"), s, F_DIFF);
+	if (is_set(s, F_TAG))
+		put_list(w, LIT("tags"), v[F_TAG]);
+	if (is_set(s, F_CHFIELDS))
+		put_list(w, LIT("changed_attributes"), v[F_CHFIELDS]);
 }
 
-static json_t *build_block(const struct slots *s, struct vg_err *err)
+static void write_block(struct block_writer *w, const struct slots *s)
 {
 	const char *const *v = s->v;
-	json_t *o = json_object();
-	int bad = o == NULL;
 
-	if (bad)
-		goto out;
-	put_slot(o, "path", s, F_FILE, &bad);
-	if (v[F_HARD_LINKS] != NULL &&
-	    json_object_set_new_nocheck(o, "hard_links", json_loads(v[F_HARD_LINKS], 0, NULL)) != 0)
-		bad = 1;
+	bw_open(w, (struct piece){NULL, 0});
+	put_slot(w, LIT("path"), s, F_FILE);
+	if (v[F_HARD_LINKS] != NULL)
+		put_links(w, s);
 	if (v[F_MODE] != NULL)
-		put_slot(o, "mode", s, F_MODE, &bad);
+		put_slot(w, LIT("mode"), s, F_MODE);
 	if (is_set(s, F_SYM_PATH))
-		put_slot(o, "symbolic_path", s, F_SYM_PATH, &bad);
-	put_pair(o, s, F_SIZE, F_SIZE_BEFORE, "size_before", "size_after", &bad);
-	put_pair(o, s, F_PERM, F_PERM_BEFORE, "perm_before", "perm_after", &bad);
-	put_pair(o, s, F_UID, F_UID_BEFORE, "uid_before", "uid_after", &bad);
-	put_pair(o, s, F_GID, F_GID_BEFORE, "gid_before", "gid_after", &bad);
-	put_pair(o, s, F_MD5, F_MD5_BEFORE, "md5_before", "md5_after", &bad);
-	put_pair(o, s, F_SHA1, F_SHA1_BEFORE, "sha1_before", "sha1_after", &bad);
-	put_pair(o, s, F_SHA256, F_SHA256_BEFORE, "sha256_before", "sha256_after", &bad);
-	put_pair(o, s, F_UNAME, F_UNAME_BEFORE, "uname_before", "uname_after", &bad);
-	put_pair(o, s, F_GNAME, F_GNAME_BEFORE, "gname_before", "gname_after", &bad);
+		put_slot(w, LIT("symbolic_path"), s, F_SYM_PATH);
+	put_pair(w, s, F_SIZE, F_SIZE_BEFORE, LIT("size_before"), LIT("size_after"));
+	put_pair(w, s, F_PERM, F_PERM_BEFORE, LIT("perm_before"), LIT("perm_after"));
+	put_pair(w, s, F_UID, F_UID_BEFORE, LIT("uid_before"), LIT("uid_after"));
+	put_pair(w, s, F_GID, F_GID_BEFORE, LIT("gid_before"), LIT("gid_after"));
+	put_pair(w, s, F_MD5, F_MD5_BEFORE, LIT("md5_before"), LIT("md5_after"));
+	put_pair(w, s, F_SHA1, F_SHA1_BEFORE, LIT("sha1_before"), LIT("sha1_after"));
+	put_pair(w, s, F_SHA256, F_SHA256_BEFORE, LIT("sha256_before"), LIT("sha256_after"));
+	put_pair(w, s, F_UNAME, F_UNAME_BEFORE, LIT("uname_before"), LIT("uname_after"));
+	put_pair(w, s, F_GNAME, F_GNAME_BEFORE, LIT("gname_before"), LIT("gname_after"));
 	if (show_before(s, F_MTIME_BEFORE, F_MTIME))
-		put_mtime(o, "mtime_before", s->value[F_MTIME_BEFORE], &bad);
+		put_mtime(w, LIT("mtime_before"), s->value[F_MTIME_BEFORE]);
 	if (is_set(s, F_MTIME))
-		put_mtime(o, "mtime_after", s->value[F_MTIME], &bad);
+		put_mtime(w, LIT("mtime_after"), s->value[F_MTIME]);
 	if (show_before(s, F_INODE_BEFORE, F_INODE))
-		put_inode(o, "inode_before", s->value[F_INODE_BEFORE], &bad);
+		put_inode(w, LIT("inode_before"), s->value[F_INODE_BEFORE]);
 	if (v[F_INODE] != NULL && strspn(v[F_INODE], "0") != strlen(v[F_INODE]))
-		put_inode(o, "inode_after", s->value[F_INODE], &bad); /* Wazuh: atoi(inode) != 0 */
-	put_lists(o, s, &bad);
-	put_slot(o, "event", s, F_EVENT_TYPE, &bad);
-	put_audit(o, s, &bad);
+		put_inode(w, LIT("inode_after"), s->value[F_INODE]); /* Wazuh: atoi(inode) != 0 */
+	put_lists(w, s);
+	put_slot(w, LIT("event"), s, F_EVENT_TYPE);
+	put_audit(w, s);
 	/* Vigie's keys, after every key Wazuh writes. */
 	if (v[F_PATH_B64] != NULL)
-		put_slot(o, "path_b64", s, F_PATH_B64, &bad);
+		put_slot(w, LIT("path_b64"), s, F_PATH_B64);
 	if (v[F_HASH_STATE] != NULL)
-		put_slot(o, "hash_state", s, F_HASH_STATE, &bad);
+		put_slot(w, LIT("hash_state"), s, F_HASH_STATE);
 	if (show_before(s, F_HASH_STATE_BEFORE, F_HASH_STATE))
-		put_slot(o, "hash_state_before", s, F_HASH_STATE_BEFORE, &bad);
-out:
-	if (bad) {
-		json_decref(o);
-		vg_err_set(err, VG_EPARSE,
-			   "syscheck event: cannot build the alert object (mtime out of range?)");
-		return NULL;
+		put_slot(w, LIT("hash_state_before"), s, F_HASH_STATE_BEFORE);
+	bw_close(w);
+}
+
+/* A key for the store after the text: its offset, or SIZE_MAX when absent. */
+static size_t put_store_key(struct block_writer *w, const struct slots *s, enum slot f,
+			    bool need_set)
+{
+	size_t at = w->b.len + 1;
+
+	if (s->v[f] == NULL || (need_set && !is_set(s, f)))
+		return SIZE_MAX;
+	BW_LIT(w, "\0");
+	bw_raw(w, s->v[f], s->len[f]);
+	return at;
+}
+
+static int build_block(struct an_syscheck *r, const struct slots *s, struct vg_err *err)
+{
+	struct block_writer w = {.b = VG_BUF_INIT(BLOCK_MAX), .first = true, .rc = 0};
+	size_t at[4];
+
+	/* one allocation for a usual block (~900 bytes with the keys), not six */
+	w.b.data = vg_xmalloc(BLOCK_FIRST_CAP);
+	w.b.cap = BLOCK_FIRST_CAP;
+	w.b.data[0] = '\0';
+
+	write_block(&w, s);
+	r->block_len = w.b.len;
+	/* as the object holds them: path always, the digests when set */
+	at[0] = put_store_key(&w, s, F_FILE, false);
+	at[1] = put_store_key(&w, s, F_MD5, true);
+	at[2] = put_store_key(&w, s, F_SHA1, true);
+	at[3] = put_store_key(&w, s, F_SHA256, true);
+	if (w.rc != 0) {
+		vg_buf_free(&w.b);
+		return vg_err_set(
+		    err, VG_EPARSE,
+		    "syscheck event: cannot build the alert object (mtime out of range?)");
 	}
-	return o;
+	r->block_text = vg_buf_take(&w.b);
+	const char **keys[] = {&r->keys.path, &r->keys.md5, &r->keys.sha1, &r->keys.sha256};
+	for (size_t i = 0; i < VG_ARRAY_LEN(keys); i++)
+		*keys[i] = at[i] != SIZE_MAX ? r->block_text + at[i] : NULL;
+	return 0;
 }
 
 /* ---- Fields -------------------------------------------------------------- */
@@ -903,11 +1015,12 @@ static int decode_event(struct an_syscheck *r, const struct jv *v, const struct 
 	r->decoder = r->event == AN_SYSCHECK_ADDED      ? AN_SYSCHECK_DECODER_NEW
 		     : r->event == AN_SYSCHECK_MODIFIED ? AN_SYSCHECK_DECODER_MOD
 							: AN_SYSCHECK_DECODER_DEL;
-	if ((r->full_log = build_full_log(&s, r->event, err)) == NULL ||
-	    (r->block = build_block(&s, err)) == NULL) {
+	if ((r->full_log = build_full_log(&s, r->event, err)) == NULL) {
 		rc = VG_EPARSE;
 		goto out;
 	}
+	if ((rc = build_block(r, &s, err)) != 0)
+		goto out;
 	rc = build_fields(r->fields, &s, err);
 out:
 	vg_buf_free(&s.chfields);
@@ -1020,6 +1133,7 @@ void an_syscheck_free(struct an_syscheck *s)
 	if (s == NULL)
 		return;
 	vg_free(s->full_log);
+	vg_free(s->block_text);
 	json_decref(s->block);
 	an_fields_free(s->fields);
 	vg_free(s);
@@ -1045,9 +1159,22 @@ const char *an_syscheck_full_log(const struct an_syscheck *s)
 	return s->full_log;
 }
 
-json_t *an_syscheck_block(const struct an_syscheck *s)
+json_t *an_syscheck_block(struct an_syscheck *s)
 {
+	if (s->block == NULL && s->block_text != NULL)
+		s->block = json_loadb(s->block_text, s->block_len, JSON_ALLOW_NUL, NULL);
 	return s->block;
+}
+
+const char *an_syscheck_block_text(const struct an_syscheck *s, size_t *len)
+{
+	*len = s->block_text != NULL ? s->block_len : 0;
+	return s->block_text;
+}
+
+const struct an_fim_keys *an_syscheck_keys(const struct an_syscheck *s)
+{
+	return &s->keys;
 }
 
 const struct an_fields *an_syscheck_fields(const struct an_syscheck *s)

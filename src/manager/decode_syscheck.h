@@ -37,6 +37,7 @@
 #include <jansson.h>
 
 #include "lib/err.h"
+#include "manager/event.h"
 #include "manager/fields.h"
 
 #define AN_SYSCHECK_MAX_LINE (256u * 1024u)  /* one event line, bytes */
@@ -92,10 +93,21 @@ const char *an_syscheck_full_log(const struct an_syscheck *s);
 
 /*
  * The alert's "syscheck" object for events (keys in Wazuh's order, Vigie's
- * path_b64 / hash_state / hash_state_before last), NULL otherwise. Borrowed:
- * json_incref it to keep it past an_syscheck_free; do not modify it.
+ * path_b64 / hash_state / hash_state_before last) as the JSON text the
+ * alert carries ("{...}", strings escaped by an_alert_json_string), *len
+ * bytes; NULL (and *len 0) otherwise. Borrowed.
  */
-json_t *an_syscheck_block(const struct an_syscheck *s);
+const char *an_syscheck_block_text(const struct an_syscheck *s, size_t *len);
+
+/*
+ * The same object as jansson reads that text, NULL when there is none:
+ * parsed on the first call (tests and tools; the pipeline uses the text).
+ * Borrowed: json_incref it to keep it past an_syscheck_free; do not modify it.
+ */
+json_t *an_syscheck_block(struct an_syscheck *s);
+
+/* What the alert store indexes of the object (members NULL when absent). Borrowed. */
+const struct an_fim_keys *an_syscheck_keys(const struct an_syscheck *s);
 
 /* The decoded fields (never NULL; empty for markers and overflow). Borrowed. */
 const struct an_fields *an_syscheck_fields(const struct an_syscheck *s);

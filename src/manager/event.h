@@ -10,7 +10,7 @@
  * the hot path without allocation and read by three independent modules.
  *
  * Every pointer in them is borrowed: the decoder's result owns the event's
- * strings and JSON objects, the rule engine owns the rule's strings until
+ * strings, texts and JSON objects, the rule engine owns the rule's strings until
  * its next evaluation. Nothing here is copied or freed by a reader.
  *
  * Thread model: both records belong to the analysis thread that fills them.
@@ -26,6 +26,19 @@
 
 #include "manager/fields.h"
 
+/*
+ * What the alert store keeps of a FIM event's "syscheck" object: its path,
+ * md5_after, sha1_after, sha256_after as plain (unescaped) strings, NULL
+ * when the object has no such key. Written by the decoder beside the
+ * object's text, so the store reads them without parsing the text.
+ */
+struct an_fim_keys {
+	const char *path;
+	const char *md5;
+	const char *sha1;
+	const char *sha256;
+};
+
 /* An event as Wazuh's analysisd sees it (its Eventinfo, the parts we use). */
 struct an_event {
 	int64_t time_ms;                /* reception time, ms since the epoch: alert timestamp */
@@ -37,8 +50,12 @@ struct an_event {
 	const char *full_log;           /* the alert's full_log (lf->full_log) */
 	const char *decoder;            /* decoder name, NULL when no decoder matched */
 	const struct an_fields *fields; /* decoded fields; never NULL */
-	json_t *syscheck;               /* alert "syscheck" object, or NULL */
-	json_t *data;                   /* alert "data" object (json decoder), or NULL */
+	/* the alert's "syscheck" object as JSON text ("{...}", escaped as
+	 * an_alert_json_string does), or NULL; syscheck_len bytes, no NUL needed */
+	const char *syscheck;
+	size_t syscheck_len;
+	struct an_fim_keys fim; /* what the alert store indexes of it */
+	json_t *data;           /* alert "data" object (json decoder), or NULL */
 };
 
 /* The rule that fired, as the alert writers need it. */

@@ -303,10 +303,10 @@ void store_alert_from(struct store_alert *a, const char *id, const char *json, s
 	a->description = rule->description;
 	a->groups = rule->groups;
 	if (ev->syscheck != NULL) {
-		a->path = store_json_str(ev->syscheck, "path");
-		a->md5 = store_json_str(ev->syscheck, "md5_after");
-		a->sha1 = store_json_str(ev->syscheck, "sha1_after");
-		a->sha256 = store_json_str(ev->syscheck, "sha256_after");
+		a->path = ev->fim.path;
+		a->md5 = ev->fim.md5;
+		a->sha1 = ev->fim.sha1;
+		a->sha256 = ev->fim.sha256;
 	}
 	if (a->path == NULL && ev->data != NULL) {
 		json_t *src = json_object_get(json_object_get(ev->data, "virustotal"), "source");

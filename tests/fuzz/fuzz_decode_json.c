@@ -85,7 +85,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ev->full_log != NULL && strlen(ev->full_log) > 3u * AN_DECODE_MAX_LINE)
 		abort();
 	dump(ev->data);
-	dump(ev->syscheck);
+	if (ev->syscheck != NULL) { /* text now: it must read back as JSON */
+		json_t *sc = json_loadb(ev->syscheck, ev->syscheck_len, JSON_ALLOW_NUL, NULL);
+		if (sc == NULL)
+			abort();
+		json_decref(sc);
+	}
 	an_decoded_free(d);
 	return 0;
 }

@@ -32,7 +32,6 @@
 
 /* ---- Helpers ------------------------------------------------------------- */
 
-
 struct fixture554 {
 	struct an_syscheck *s;
 	struct an_event ev;
@@ -58,8 +57,9 @@ static void build_554(struct fixture554 *fx)
 	    .full_log = an_syscheck_full_log(fx->s),
 	    .decoder = an_syscheck_decoder(fx->s),
 	    .fields = an_syscheck_fields(fx->s),
-	    .syscheck = an_syscheck_block(fx->s),
+	    .fim = *an_syscheck_keys(fx->s),
 	};
+	fx->ev.syscheck = an_syscheck_block_text(fx->s, &fx->ev.syscheck_len);
 	fx->rule = (struct an_rule_info){
 	    .id = 554,
 	    .level = 5,
@@ -447,7 +447,7 @@ static void test_alert__hostile_bytes_stay_valid_json(void **state)
 			      .full_log = bad,
 			      .decoder = bad,
 			      .fields = fl,
-			      .syscheck = sys};
+			      .data = sys};
 	struct an_rule_info r = {.id = 2, .level = 3, .description = bad, .groups = bad};
 	struct an_alert_fmt *f = fmt_wazuh();
 	char *line = format_json(f, &ev, &r, 0, 0);
@@ -460,7 +460,7 @@ static void test_alert__hostile_bytes_stay_valid_json(void **state)
 	    "b\"c\\d\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
 	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\n\t\x7f/\xc3\xa9.txt");
 	assert_non_null(strstr(line, "a\\u0001b\\\"c\\\\d"));
-	assert_non_null(strstr(line, "\"syscheck\":{\"path\":\"a\\u0000b\",\"n\":-42,\"r\":2.0,"
+	assert_non_null(strstr(line, "\"data\":{\"path\":\"a\\u0000b\",\"n\":-42,\"r\":2.0,"
 				     "\"l\":[true,null,\"x\"]}"));
 	json_decref(j);
 	vg_free(line);

@@ -89,7 +89,10 @@ static void test_decode__syscheck_event_gets_the_fim_decoder(void **state)
 	assert_string_equal(ev->full_log, "File '/root/TestEICAR.txt' added\nMode: realtime\n");
 	assert_ptr_equal(ev->log, ev->full_log);
 	assert_non_null(ev->syscheck);
-	assert_string_equal(json_string_value(json_object_get(ev->syscheck, "md5_after")), MD5_A);
+	json_t *sc = json_loadb(ev->syscheck, ev->syscheck_len, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(sc, "md5_after")), MD5_A);
+	assert_string_equal(ev->fim.md5, MD5_A);
+	json_decref(sc);
 	assert_null(ev->data);
 	assert_string_equal(an_fields_get(ev->fields, "file"), "/root/TestEICAR.txt");
 	assert_string_equal(an_fields_get(ev->fields, "sha256"), SHA256_A);

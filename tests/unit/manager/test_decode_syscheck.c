@@ -66,7 +66,7 @@ static void expect_parse_error_json(json_t *doc, const char *want)
 	json_decref(doc);
 }
 
-static void assert_block(const struct an_syscheck *s, const char *want_compact)
+static void assert_block(struct an_syscheck *s, const char *want_compact)
 {
 	char *got = json_dumps(an_syscheck_block(s), JSON_COMPACT);
 
@@ -393,6 +393,43 @@ static void test_decode_syscheck__too_big_file_has_no_digests(void **state)
 	assert_string_equal(last1, "hash_state");
 	assert_string_equal(json_string_value(json_object_get(b, "hash_state")), "too_big");
 	assert_string_equal(json_string_value(json_object_get(b, "event")), "added");
+	an_syscheck_free(s);
+}
+
+/* The object's text is what alerts.json carries: escaped by the alert
+ * escaper, keys in Wazuh's order; the store's keys are the plain values. */
+static void test_decode_syscheck__block_text_is_escaped_and_keys_are_plain(void **state)
+{
+	(void)state;
+	json_t *attrs = eicar_attributes();
+	json_object_set_new(attrs, "hash_md5", json_string(""));
+	json_t *doc = event("/tmp/a\"b\\c\x01\xc3\xa9", "realtime", "added", attrs);
+	json_object_set_new(json_object_get(doc, "data"), "hard_links",
+			    json_pack("[s,s]", "/l/1", "/l/\"2"));
+	json_object_set_new(json_object_get(doc, "data"), "tags", json_string("x,,y"));
+	struct an_syscheck *s = decode_json(doc);
+	size_t len;
+	const char *text = an_syscheck_block_text(s, &len);
+	const struct an_fim_keys *k = an_syscheck_keys(s);
+
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len); /* the keys follow past a NUL */
+	assert_string_equal(text,
+			    "{\"path\":\"/tmp/a\\\"b\\\\c\\u0001\xc3\xa9\","
+			    "\"hard_links\":[\"/l/1\",\"/l/\\\"2\"],\"mode\":\"realtime\","
+			    "\"size_after\":\"69\",\"perm_after\":\"rw-r--r--\","
+			    "\"uid_after\":\"0\",\"gid_after\":\"0\",\"sha1_after\":\"" SHA1_A
+			    "\",\"sha256_after\":\"" SHA256_A "\",\"uname_after\":\"root\","
+			    "\"gname_after\":\"root\",\"mtime_after\":\"2024-01-10T12:52:04\","
+			    "\"inode_after\":21388,\"tags\":[\"x\",\"y\"],\"event\":\"added\"}");
+	assert_string_equal(k->path, "/tmp/a\"b\\c\x01\xc3\xa9");
+	assert_null(k->md5); /* empty: no md5_after in the object either */
+	assert_string_equal(k->sha1, SHA1_A);
+	assert_string_equal(k->sha256, SHA256_A);
+	/* and jansson reads the text back as the same object */
+	json_t *b = an_syscheck_block(s);
+	assert_string_equal(json_string_value(json_object_get(b, "path")), k->path);
+	assert_int_equal(json_array_size(json_object_get(b, "hard_links")), 2);
 	an_syscheck_free(s);
 }
 
@@ -731,6 +768,7 @@ int main(void)
 	    cmocka_unit_test(test_decode_syscheck__long_path_is_shortened_in_full_log),
 	    cmocka_unit_test(test_decode_syscheck__shortening_never_splits_utf8),
 	    cmocka_unit_test(test_decode_syscheck__too_big_file_has_no_digests),
+	    cmocka_unit_test(test_decode_syscheck__block_text_is_escaped_and_keys_are_plain),
 	    cmocka_unit_test(test_decode_syscheck__numeric_inode_and_zero_inode),
 	    cmocka_unit_test(test_decode_syscheck__audit_and_diff),
 	    cmocka_unit_test(test_decode_syscheck__scan_markers),

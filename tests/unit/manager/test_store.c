@@ -453,19 +453,21 @@ static void test_store__alert_from_pipeline_records(void **state)
 			      .decoder = "syscheck_new_entry"};
 	struct store_alert a;
 
-	ev.syscheck = json_pack("{s:s, s:s, s:s, s:s}", "path", "/root/TestEICAR.txt", "md5_after",
-				"69630e4574ec6798239b091cda43dca0", "sha1_after",
-				"cf8bd9dfddff007f75adf4c2be48005cea317c62", "sha256_after",
-				"131f95c51cc819465fa1797f6ccacf9d494aaaff46fa3eac73ae63ffbdfd8267");
+	ev.syscheck = "{}"; /* the store reads ev.fim, not the text */
+	ev.syscheck_len = 2;
+	ev.fim = (struct an_fim_keys){
+	    "/root/TestEICAR.txt", "69630e4574ec6798239b091cda43dca0",
+	    "cf8bd9dfddff007f75adf4c2be48005cea317c62",
+	    "131f95c51cc819465fa1797f6ccacf9d494aaaff46fa3eac73ae63ffbdfd8267"};
 	store_alert_from(&a, "1.2", "{}", 2, &ev, &rule);
 	assert_string_equal(a.path, "/root/TestEICAR.txt");
 	assert_string_equal(a.sha256 + 60, "8267");
 	assert_int_equal(a.rule_id, 554);
 	assert_int_equal(a.time_ms, 1704891124611);
 	assert_string_equal(a.groups, GROUPS_554);
-	json_decref(ev.syscheck);
 
 	ev.syscheck = NULL;
+	ev.fim = (struct an_fim_keys){NULL, NULL, NULL, NULL};
 	ev.data = json_pack("{s:{s:{s:s, s:s, s:s}}}", "virustotal", "source", "file", "/tmp/x",
 			    "md5", "69630e4574ec6798239b091cda43dca0", "sha1",
 			    "cf8bd9dfddff007f75adf4c2be48005cea317c62");
