@@ -64,7 +64,7 @@ struct store_alert {
 /*
  * Fill the key columns of *a from the pipeline's records (borrowing their
  * strings): time, agent, decoder, location from ev; rule id, level,
- * description, groups from rule; path and hashes from ev->syscheck
+ * description, groups from rule; path and hashes from ev->fim
  * ("path", "md5_after", "sha1_after", "sha256_after") or, when absent, from
  * ev->data's virustotal.source (file, md5, sha1). id and json are set from
  * the arguments.
