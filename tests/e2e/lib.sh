@@ -134,7 +134,9 @@ stop_manager() {
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		# below the kernel's ephemeral range (32768-60999 here): a port the
+		# client side of some connection holds cannot be bound again
+		p=$((20000 + RANDOM % 12000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return
