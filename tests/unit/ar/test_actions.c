@@ -58,29 +58,6 @@ struct fx {
 
 /* ---------------------------------------------------------------- helpers */
 
-/* snprintf that fails the test rather than cut a path */
-static void fmtp(char *dst, size_t n, const char *fmt, ...) VG_PRINTF(3, 4);
-
-static void fmtp(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-	assert_true(len >= 0 && (size_t)len < n);
-}
-
-static void put(const char *path, const char *content)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	assert_int_equal(close(fd), 0);
-}
-
 static void sha_of(const char *content, char out[65])
 {
 	struct fim_digests d;
@@ -236,7 +213,7 @@ static void quarantine_ok(struct fx *f)
 
 static void qfile(const struct fx *f, const char *qid, const char *ext, char *out)
 {
-	fmtp(out, PATH_MAX, "%s/" AR_QUARANTINE_DIR "/%s.%s", f->home, qid, ext);
+	vg_test_fmt(out, PATH_MAX, "%s/" AR_QUARANTINE_DIR "/%s.%s", f->home, qid, ext);
 }
 
 /* ---------------------------------------------------------------- fixtures */
@@ -279,12 +256,12 @@ static int setup(void **state)
 	f->g = *state;
 	if (f->g == NULL || mkdtemp(tmp) == NULL || realpath(tmp, f->base) == NULL)
 		return -1;
-	fmtp(f->home, sizeof(f->home), "%s/home", f->base);
-	fmtp(f->watch, sizeof(f->watch), "%s/watch", f->base);
-	fmtp(f->file, sizeof(f->file), "%s/eicar.com", f->watch);
+	vg_test_fmt(f->home, sizeof(f->home), "%s/home", f->base);
+	vg_test_fmt(f->watch, sizeof(f->watch), "%s/watch", f->base);
+	vg_test_fmt(f->file, sizeof(f->file), "%s/eicar.com", f->watch);
 	if (mkdir(f->home, 0750) != 0 || mkdir(f->watch, 0755) != 0)
 		return -1;
-	put(f->file, EICAR);
+	vg_test_write_file(f->file, EICAR, 0644);
 	sha_of(EICAR, f->sha);
 	f->roots = roots_for(f->watch);
 	f->alert = vt_alert(f->file, f->sha);
@@ -398,7 +375,7 @@ static void test_actions__quarantine_refused_reported(void **state)
 	struct fx *f = *state;
 	json_t *j;
 
-	put(f->file, "something else now\n");
+	vg_test_write_file(f->file, "something else now\n", 0644);
 	assert_int_equal(ar_act_quarantine(&f->act, &f->t, &f->o, &f->err), 0);
 	assert_int_equal(f->o.status, AR_REFUSED);
 	assert_int_equal(access(f->file, F_OK), 0);
@@ -431,7 +408,7 @@ static void test_actions__remove_refused_when_file_changed(void **state)
 	json_t *j;
 	char *s;
 
-	put(f->file, "a clean file now\n");
+	vg_test_write_file(f->file, "a clean file now\n", 0644);
 	assert_int_equal(ar_act_remove(&f->act, &f->t, &f->o, &f->err), 0);
 	assert_int_equal(f->o.status, AR_REFUSED);
 	assert_true(f->o.reason[0] != '\0');
@@ -537,7 +514,7 @@ static void test_actions__restored_file_not_quarantined_again(void **state)
 	ar_outcome_clear(&f->o);
 	char other[PATH_MAX + 16];
 	snprintf(other, sizeof(other), "%s/other.com", f->watch);
-	put(other, EICAR);
+	vg_test_write_file(other, EICAR, 0644);
 	f->t.path = other;
 	quarantine_ok(f);
 	assert_int_equal(access(other, F_OK), -1);
@@ -580,7 +557,7 @@ static void test_actions__unwritable_log_is_an_error(void **state)
 	char logs[PATH_MAX + 8];
 
 	snprintf(logs, sizeof(logs), "%s/logs", f->home);
-	put(logs, "a file where the directory should be\n");
+	vg_test_write_file(logs, "a file where the directory should be\n", 0644);
 	assert_int_not_equal(ar_act_quarantine(&f->act, &f->t, &f->o, &f->err), 0);
 	assert_int_equal(f->o.status, AR_DONE);
 	assert_int_equal(access(f->file, F_OK), -1);

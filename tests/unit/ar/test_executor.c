@@ -67,19 +67,6 @@ struct fx {
 
 /* ---------------------------------------------------------------- helpers */
 
-static void fmtp(char *dst, size_t n, const char *fmt, ...) VG_PRINTF(3, 4);
-
-static void fmtp(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-	assert_true(len >= 0 && (size_t)len < n);
-}
-
 static int emit(void *ctx, uint64_t seq, const char *location, const char *line, size_t len)
 {
 	struct rec *r = ctx;
@@ -178,16 +165,6 @@ static void must_wait(struct fx *f, size_t from, const char *a, const char *b, i
 		*at = i;
 }
 
-static void put(const char *path, const char *content, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
-
 static void append(const char *path, const char *content)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -217,7 +194,7 @@ static int quarantined(const struct fx *f)
 {
 	char q[PATH_MAX];
 
-	fmtp(q, sizeof(q), "%s/" AR_QUARANTINE_DIR, f->home);
+	vg_test_fmt(q, sizeof(q), "%s/" AR_QUARANTINE_DIR, f->home);
 	return count_suffix(q, ".bin");
 }
 
@@ -304,12 +281,12 @@ static void install_script(const struct fx *f, const char *name, int status)
 	    "exit %d\n",
 	    name, status);
 
-	fmtp(dir, sizeof(dir), "%s/active-response", f->home);
+	vg_test_fmt(dir, sizeof(dir), "%s/active-response", f->home);
 	assert_true(mkdir(dir, 0750) == 0 || errno == EEXIST);
-	fmtp(dir, sizeof(dir), "%s/active-response/bin", f->home);
+	vg_test_fmt(dir, sizeof(dir), "%s/active-response/bin", f->home);
 	assert_true(mkdir(dir, 0750) == 0 || errno == EEXIST);
-	fmtp(path, sizeof(path), "%s/%s", dir, name);
-	put(path, body, 0750);
+	vg_test_fmt(path, sizeof(path), "%s/%s", dir, name);
+	vg_test_write_file(path, body, 0750);
 	vg_free(body);
 }
 
@@ -318,7 +295,7 @@ static char *seen(const struct fx *f, const char *name)
 {
 	char path[PATH_MAX];
 
-	fmtp(path, sizeof(path), "%s/seen-%s", f->home, name);
+	vg_test_fmt(path, sizeof(path), "%s/seen-%s", f->home, name);
 	if (access(path, F_OK) != 0)
 		return vg_xstrdup("");
 	return vg_test_read_file(path);
@@ -335,14 +312,14 @@ static int setup(void **state)
 	vg_log_set_level(VG_LOG_ERROR);
 	if (mkdtemp(tmp) == NULL || realpath(tmp, f->base) == NULL)
 		return -1;
-	fmtp(f->home, sizeof(f->home), "%s/home", f->base);
-	fmtp(f->watch, sizeof(f->watch), "%s/watch", f->base);
-	fmtp(f->log, sizeof(f->log), "%s/" AR_LOG_FILE, f->home);
-	fmtp(f->file, sizeof(f->file), "%s/eicar.com", f->watch);
+	vg_test_fmt(f->home, sizeof(f->home), "%s/home", f->base);
+	vg_test_fmt(f->watch, sizeof(f->watch), "%s/watch", f->base);
+	vg_test_fmt(f->log, sizeof(f->log), "%s/" AR_LOG_FILE, f->home);
+	vg_test_fmt(f->file, sizeof(f->file), "%s/eicar.com", f->watch);
 	/* HOME has no logs/ nor queue/ yet: the executor makes what it needs */
 	if (mkdir(f->home, 0750) != 0 || mkdir(f->watch, 0755) != 0)
 		return -1;
-	put(f->file, EICAR, 0644);
+	vg_test_write_file(f->file, EICAR, 0644);
 	fim_hash_buffer(EICAR, strlen(EICAR), FIM_CHECK_SHA256, &d);
 	memcpy(f->sha, d.sha256, sizeof(f->sha));
 	fim_config_init(&f->fim);
@@ -390,7 +367,7 @@ static void test_executor__quarantine_runs_once_across_restarts(void **state)
 
 	/* the same id again: taken already, nothing runs (the file is back,
 	 * and stays) */
-	put(f->file, EICAR, 0644);
+	vg_test_write_file(f->file, EICAR, 0644);
 	submit_ok(f, cmd, 5, true);
 	assert_int_equal(rec_wait(&f->rec, 1, QUIET_MS, "", (const char *)NULL), -1);
 	assert_int_equal(access(f->file, F_OK), 0);
@@ -556,7 +533,7 @@ static void test_executor__lines_written_by_others_shipped(void **state)
 	assert_int_equal(f->rec.seq[at], 2);
 
 	/* rotated under it: the new file is read, and watched */
-	put(tmp, "rotated 1\n", 0640);
+	vg_test_write_file(tmp, "rotated 1\n", 0640);
 	assert_int_equal(rename(tmp, f->log), 0);
 	must_wait(f, 0, "rotated 1", NULL, &at);
 	assert_int_equal(f->rec.seq[at], 3);
@@ -574,9 +551,9 @@ static void test_executor__stop_with_commands_pending(void **state)
 	char path[PATH_MAX];
 	int64_t t0;
 
-	fmtp(path, sizeof(path), "%s/active-response/bin/slow.sh", f->home);
+	vg_test_fmt(path, sizeof(path), "%s/active-response/bin/slow.sh", f->home);
 	install_script(f, "slow.sh", 0);
-	put(path, "#!/bin/sh\nsleep 1\n", 0750);
+	vg_test_write_file(path, "#!/bin/sh\nsleep 1\n", 0750);
 	start_ex(f);
 	submit_ok(f, slow, 20, false);
 	submit_ok(f, q, 21, false);
@@ -613,11 +590,12 @@ static void test_executor__too_many_pending_refused(void **state)
 
 	open_ex(f);
 	for (unsigned i = 1; i <= AR_EXEC_PENDING_MAX; i++) {
-		fmtp(cmd, sizeof(cmd), "{\"id\":%u,\"type\":\"quarantine\",\"op\":\"delete\"}", i);
+		vg_test_fmt(cmd, sizeof(cmd),
+			    "{\"id\":%u,\"type\":\"quarantine\",\"op\":\"delete\"}", i);
 		submit_ok(f, cmd, i, false);
 	}
-	fmtp(cmd, sizeof(cmd), "{\"id\":%u,\"type\":\"quarantine\",\"op\":\"delete\"}",
-	     AR_EXEC_PENDING_MAX + 1);
+	vg_test_fmt(cmd, sizeof(cmd), "{\"id\":%u,\"type\":\"quarantine\",\"op\":\"delete\"}",
+		    AR_EXEC_PENDING_MAX + 1);
 	assert_int_equal(submit(f, cmd, &id, &dup), VG_ETOOBIG);
 	assert_false(dup);
 	/* not recorded: taken once there is room (after a restart here) */

@@ -54,29 +54,6 @@ static void jpath(char *dst, const char *a, const char *b)
 	assert_true((size_t)snprintf(dst, PATH_MAX, "%s/%s", a, b) < PATH_MAX);
 }
 
-/* snprintf that fails the test rather than cut a path */
-static void fmtp(char *dst, size_t n, const char *fmt, ...) VG_PRINTF(3, 4);
-
-static void fmtp(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-	assert_true(len >= 0 && (size_t)len < n);
-}
-
-static void put(const char *path, const char *content)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	assert_int_equal(close(fd), 0);
-}
-
 static void assert_content(const char *path, const char *want)
 {
 	char *s = vg_test_read_file(path);
@@ -186,7 +163,7 @@ static void make_victim(const char *path, const char *content)
 {
 	struct timespec ts[2] = {{OLD_MTIME - 10, 5}, {OLD_MTIME, OLD_MTIME_NS}};
 
-	put(path, content);
+	vg_test_write_file(path, content, 0644);
 	assert_int_equal(chown(path, 1234, 1234), 0);
 	assert_int_equal(chmod(path, 0640), 0);
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
@@ -223,7 +200,7 @@ static int setup(void **state)
 	jpath(p, f->watch, "sub");
 	if (mkdir(p, 0755) != 0)
 		return -1;
-	put(f->decoy, DECOY);
+	vg_test_write_file(f->decoy, DECOY, 0644);
 	f->roots = roots_for(f->watch);
 	*state = f;
 	return 0;
@@ -264,8 +241,8 @@ static void test_quarantine__restore_gives_back_bytes_owner_mode_times(void **st
 	jpath(q, f->home, AR_QUARANTINE_DIR);
 	assert_int_equal(stat(q, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
-	fmtp(bin, sizeof(bin), "%s/%s.bin", q, f->o.qid);
-	fmtp(js, sizeof(js), "%s/%s.json", q, f->o.qid);
+	vg_test_fmt(bin, sizeof(bin), "%s/%s.bin", q, f->o.qid);
+	vg_test_fmt(js, sizeof(js), "%s/%s.json", q, f->o.qid);
 	assert_int_equal(lstat(bin, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0);
 	assert_int_equal(st.st_ino, orig.st_ino); /* renamed, not copied */
@@ -329,7 +306,7 @@ static void test_quarantine__copy_across_filesystems(void **state)
 	assert_outcome(&f->o, AR_DONE, "");
 	assert_string_equal(json_string_value(json_object_get(f->o.manifest, "method")), "copy");
 	assert_int_equal(access(path, F_OK), -1);
-	fmtp(bin, sizeof(bin), "%s/%s/%s.bin", f->home, AR_QUARANTINE_DIR, f->o.qid);
+	vg_test_fmt(bin, sizeof(bin), "%s/%s/%s.bin", f->home, AR_QUARANTINE_DIR, f->o.qid);
 	assert_content(bin, EICAR);
 	assert_int_equal(lstat(bin, &a), 0);
 	assert_int_equal(a.st_mode & 07777, 0);
@@ -352,8 +329,8 @@ static void test_quarantine__list_show_delete(void **state)
 
 	jpath(a, f->watch, "a");
 	jpath(b, f->watch, "b");
-	put(a, "first");
-	put(b, "second");
+	vg_test_write_file(a, "first", 0644);
+	vg_test_write_file(b, "second", 0644);
 	assert_int_equal(ar_quarantine_list(f->home, &list, &f->err), 0);
 	assert_int_equal(json_array_size(list), 0); /* no quarantine dir yet */
 	json_decref(list);
@@ -404,7 +381,7 @@ static void test_quarantine__refuses_replaced_content(void **state)
 	char path[PATH_MAX];
 
 	jpath(path, f->watch, "eicar");
-	put(path, "harmless now");
+	vg_test_write_file(path, "harmless now", 0644);
 	assert_int_equal(quar(f, f->roots, path, EICAR), 0);
 	assert_outcome(&f->o, AR_REFUSED, "eicar changed since the verdict (sha256 ");
 	assert_non_null(strstr(f->o.reason, path));
@@ -426,7 +403,7 @@ static void test_quarantine__refuses_symlink_to_decoy(void **state)
 	assert_int_equal(symlink(f->decoy, path), 0);
 	/* the decoy's own sha256: following the link would match */
 	assert_int_equal(quar(f, f->roots, path, DECOY), 0);
-	fmtp(want, sizeof(want), "%s is a symbolic link", path);
+	vg_test_fmt(want, sizeof(want), "%s is a symbolic link", path);
 	assert_outcome(&f->o, AR_REFUSED, want);
 	assert_int_equal(rm(f, path, DECOY), 0);
 	assert_outcome(&f->o, AR_REFUSED, want);
@@ -464,7 +441,7 @@ static void test_quarantine__refuses_moved_away(void **state)
 
 	jpath(path, f->watch, "eicar");
 	jpath(away, f->base, "away");
-	put(path, EICAR);
+	vg_test_write_file(path, EICAR, 0644);
 	assert_int_equal(rename(path, away), 0);
 	assert_int_equal(quar(f, f->roots, path, EICAR), 0);
 	assert_outcome(&f->o, AR_REFUSED, "eicar no longer exists");
@@ -481,17 +458,17 @@ static void test_quarantine__refuses_directory_swapped_for_symlink(void **state)
 	jpath(path, sub, "eicar");
 	jpath(moved, f->base, "moved");
 	jpath(other, f->base, "other");
-	put(path, EICAR);
+	vg_test_write_file(path, EICAR, 0644);
 	/* the same name and content on the far side of the link */
 	assert_int_equal(rename(sub, moved), 0);
 	assert_int_equal(mkdir(other, 0755), 0);
 	jpath(path, other, "eicar");
-	put(path, EICAR);
+	vg_test_write_file(path, EICAR, 0644);
 	assert_int_equal(symlink(other, sub), 0);
 
 	jpath(path, sub, "eicar");
 	assert_int_equal(quar(f, f->roots, path, EICAR), 0);
-	fmtp(want, sizeof(want), "%s is a symbolic link: refusing to follow it", sub);
+	vg_test_fmt(want, sizeof(want), "%s is a symbolic link: refusing to follow it", sub);
 	assert_outcome(&f->o, AR_REFUSED, want);
 	assert_int_equal(rm(f, path, EICAR), 0);
 	assert_outcome(&f->o, AR_REFUSED, want);
@@ -508,13 +485,13 @@ static void test_quarantine__refuses_outside_roots_and_dotdot(void **state)
 	char path[PATH_MAX], want[PATH_MAX + 64];
 
 	assert_int_equal(quar(f, f->roots, f->decoy, DECOY), 0);
-	fmtp(want, sizeof(want), "%s is outside the monitored directories", f->decoy);
+	vg_test_fmt(want, sizeof(want), "%s is outside the monitored directories", f->decoy);
 	assert_outcome(&f->o, AR_REFUSED, want);
 
-	fmtp(path, sizeof(path), "%s/../decoy/passwd", f->watch);
+	vg_test_fmt(path, sizeof(path), "%s/../decoy/passwd", f->watch);
 	assert_int_equal(quar(f, f->roots, path, DECOY), 0);
 	assert_outcome(&f->o, AR_REFUSED, "is outside the monitored directories");
-	fmtp(path, sizeof(path), "%s/sub/../../decoy/passwd", f->watch);
+	vg_test_fmt(path, sizeof(path), "%s/sub/../../decoy/passwd", f->watch);
 	assert_int_equal(rm(f, path, DECOY), 0);
 	assert_outcome(&f->o, AR_REFUSED, "is outside the monitored directories");
 	assert_int_equal(rm(f, "relative/eicar", DECOY), 0);
@@ -522,12 +499,12 @@ static void test_quarantine__refuses_outside_roots_and_dotdot(void **state)
 	assert_untouched(f);
 
 	/* a ".." that stays inside the root names a file under it */
-	fmtp(path, sizeof(path), "%s/eicar", f->watch);
-	put(path, EICAR);
-	fmtp(path, sizeof(path), "%s/sub/../eicar", f->watch);
+	vg_test_fmt(path, sizeof(path), "%s/eicar", f->watch);
+	vg_test_write_file(path, EICAR, 0644);
+	vg_test_fmt(path, sizeof(path), "%s/sub/../eicar", f->watch);
 	assert_int_equal(rm(f, path, EICAR), 0);
 	assert_outcome(&f->o, AR_DONE, "");
-	fmtp(path, sizeof(path), "%s/eicar", f->watch);
+	vg_test_fmt(path, sizeof(path), "%s/eicar", f->watch);
 	assert_int_equal(access(path, F_OK), -1);
 }
 
@@ -556,7 +533,7 @@ static void test_quarantine__refuses_other_inode(void **state)
 	struct stat st;
 
 	jpath(path, f->watch, "eicar");
-	put(path, EICAR);
+	vg_test_write_file(path, EICAR, 0644);
 	assert_int_equal(stat(path, &st), 0);
 	sha_of(EICAR, sha);
 	e.inode = st.st_ino + 1;
@@ -595,7 +572,7 @@ static void test_quarantine__restore_refuses_existing_file_unless_forced(void **
 	assert_int_equal(quar(f, f->roots, path, EICAR), 0);
 	assert_outcome(&f->o, AR_DONE, "");
 	memcpy(qid, f->o.qid, sizeof(qid));
-	put(path, "a new file");
+	vg_test_write_file(path, "a new file", 0644);
 
 	ar_outcome_clear(&f->o);
 	assert_int_equal(ar_quarantine_restore(f->home, qid, false, &f->o, &f->err), 0);
@@ -664,7 +641,7 @@ static void test_quarantine__root_through_symlink(void **state)
 
 	jpath(via, link, "eicar");
 	jpath(real, f->watch, "eicar");
-	put(real, EICAR);
+	vg_test_write_file(real, EICAR, 0644);
 	assert_int_equal(quar(f, roots, via, EICAR), 0);
 	assert_outcome(&f->o, AR_DONE, "");
 	/* the manifest names the file where it really is */
@@ -672,7 +649,7 @@ static void test_quarantine__root_through_symlink(void **state)
 	assert_int_equal(access(real, F_OK), -1);
 
 	jpath(real, f->watch, "eicar2");
-	put(real, EICAR);
+	vg_test_write_file(real, EICAR, 0644);
 	assert_int_equal(quar(f, roots, real, EICAR), 0);
 	assert_outcome(&f->o, AR_DONE, "");
 
@@ -689,7 +666,7 @@ static void test_quarantine__remove_deletes_the_checked_file(void **state)
 	char path[PATH_MAX];
 
 	jpath(path, f->watch, "sub/eicar");
-	put(path, EICAR);
+	vg_test_write_file(path, EICAR, 0644);
 	assert_int_equal(rm(f, path, EICAR), 0);
 	assert_outcome(&f->o, AR_DONE, "");
 	assert_null(f->o.manifest);

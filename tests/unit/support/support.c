@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -142,4 +144,25 @@ void vg_test_conf_error(int rc, const struct vg_err *err, const char *want)
 {
 	assert_int_equal(rc, VG_EPARSE);
 	vg_test_err_mentions(err, want);
+}
+
+void vg_test_write_file(const char *path, const char *content, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	assert_int_equal(fchmod(fd, mode), 0); /* whatever the umask */
+	assert_int_equal(close(fd), 0);
+}
+
+void vg_test_fmt(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
+	assert_true(len >= 0 && (size_t)len < n);
 }

@@ -4,11 +4,20 @@
 #ifndef VG_TEST_SUPPORT_H
 #define VG_TEST_SUPPORT_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 #include "lib/err.h"
 
 /* The whole contents of path (at most 1 MiB), NUL-terminated; fails the
  * test if it cannot be read. Free with vg_free. */
 char *vg_test_read_file(const char *path);
+
+/* Write content to path (created or truncated) with mode; fails the test. */
+void vg_test_write_file(const char *path, const char *content, mode_t mode);
+
+/* snprintf that fails the test rather than cut its output (paths). */
+void vg_test_fmt(char *dst, size_t n, const char *fmt, ...) VG_PRINTF(3, 4);
 
 /* How many times needle occurs in hay (overlapping occurrences count). */
 int vg_test_count(const char *hay, const char *needle);
