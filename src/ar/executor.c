@@ -26,6 +26,7 @@
 #include "ar/arlog.h"
 #include "ar/quarantine.h"
 #include "ar/script.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -67,14 +68,6 @@ struct ar_exec {
 	pthread_t thread;
 	bool running;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void wake(struct ar_exec *ex)
 {
@@ -124,7 +117,7 @@ int ar_exec_submit(struct ar_exec *ex, const char *json, size_t len, uint64_t *i
 	}
 	pthread_mutex_unlock(&ex->mu);
 	sqlite3_bind_int64(ex->take, 1, (sqlite3_int64)*id);
-	sqlite3_bind_int64(ex->take, 2, now_ms());
+	sqlite3_bind_int64(ex->take, 2, vg_clock_ms(CLOCK_REALTIME));
 	if ((rc = vg_db_step(ex->take, "record a command", err)) != 0)
 		goto out;
 	*duplicate = sqlite3_changes(ex->db_submit) == 0;
@@ -224,7 +217,7 @@ struct held_ctx {
 static bool keys_held(void *ctx, const json_t *keys)
 {
 	struct held_ctx *h = ctx;
-	int64_t now = now_ms();
+	int64_t now = vg_clock_ms(CLOCK_REALTIME);
 
 	for (struct undo *u = h->ex->undos; u != NULL; u = u->next)
 		if (u->due_ms > now && strcmp(u->executable, h->executable) == 0 &&
@@ -251,7 +244,7 @@ static void remember_undo(struct ar_exec *ex, const char *executable, const char
 	u->extra_args = extra != NULL ? vg_xstrdup(extra) : NULL;
 	u->alert = json_deep_copy(alert);
 	u->keys = keys != NULL ? json_incref(keys) : json_array();
-	u->due_ms = now_ms() + timeout_s * 1000;
+	u->due_ms = vg_clock_ms(CLOCK_REALTIME) + timeout_s * 1000;
 	u->next = ex->undos;
 	ex->undos = u;
 }
@@ -351,7 +344,7 @@ static void run_pending(struct ar_exec *ex, struct pending *p)
 /* Run the "delete" of every script whose timeout passed. */
 static void run_undos(struct ar_exec *ex)
 {
-	int64_t now = now_ms();
+	int64_t now = vg_clock_ms(CLOCK_REALTIME);
 
 	for (struct undo **pu = &ex->undos; *pu != NULL;) {
 		struct undo *u = *pu;
@@ -407,14 +400,14 @@ static void drain(struct ar_exec *ex)
 
 static int poll_timeout(const struct ar_exec *ex, int behind)
 {
-	int64_t next = behind ? now_ms() + AR_EXEC_RETRY_MS : -1;
+	int64_t next = behind ? vg_clock_ms(CLOCK_REALTIME) + AR_EXEC_RETRY_MS : -1;
 
 	for (const struct undo *u = ex->undos; u != NULL; u = u->next)
 		if (next < 0 || u->due_ms < next)
 			next = u->due_ms;
 	if (next < 0)
 		return -1;
-	next -= now_ms();
+	next -= vg_clock_ms(CLOCK_REALTIME);
 	return next < 0 ? 0 : next > 3600000 ? 3600000 : (int)next;
 }
 

@@ -53,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/buf.h"
 #include "lib/common.h"
 #include "lib/json.h"
@@ -81,14 +82,6 @@ struct ar_run {
 	int status;
 	bool reaped;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- The stdin message --------------------------------------------------- */
 
@@ -492,7 +485,7 @@ static int talk(struct ar_run *s, struct vg_err *err)
 	int rc = 0;
 
 	for (;;) {
-		int64_t left = s->deadline_ms - now_ms();
+		int64_t left = s->deadline_ms - vg_clock_ms(CLOCK_MONOTONIC);
 
 		if ((rc = try_reap(s, err)) != 0 || s->reaped)
 			break;
@@ -594,7 +587,8 @@ int ar_script_run(const struct ar_script_run *r, struct ar_script_result *res, s
 	if ((rc = put_line(&s.outq, msg, err)) != 0)
 		goto out;
 	s.want_line = r->command != NULL && strcmp(r->command, "add") == 0;
-	s.deadline_ms = now_ms() + (r->limit_ms > 0 ? r->limit_ms : AR_SCRIPT_LIMIT_MS);
+	s.deadline_ms =
+	    vg_clock_ms(CLOCK_MONOTONIC) + (r->limit_ms > 0 ? r->limit_ms : AR_SCRIPT_LIMIT_MS);
 	if ((rc = start(&s, err)) != 0)
 		goto out;
 	if ((rc = talk(&s, err)) == 0)

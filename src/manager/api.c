@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/str.h"
@@ -33,14 +34,6 @@ const struct http_route *api_routes(size_t *n)
 {
 	*n = sizeof(routes) / sizeof(routes[0]);
 	return routes;
-}
-
-int64_t api__now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void api__items(struct http_resp *resp, unsigned status, json_t *items, json_t *next)

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -125,7 +126,7 @@ void api__restore(void *ctx, const struct http_req *req, struct http_resp *resp)
 	struct api *a = ctx;
 	const char *agent = http_req_param(req, "agent"), *qid = http_req_param(req, "id");
 	struct vg_err err = VG_ERR_INIT;
-	int64_t now = api__now_ms();
+	int64_t now = vg_clock_ms(CLOCK_REALTIME);
 	uint64_t id = 0;
 	bool force;
 	int rc;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -233,7 +234,7 @@ void api__stats(void *ctx, const struct http_req *req, struct http_resp *resp)
 {
 	struct api *a = ctx;
 	struct vg_err err = VG_ERR_INIT;
-	int64_t now = api__now_ms(), since, until;
+	int64_t now = vg_clock_ms(CLOCK_REALTIME), since, until;
 	uint64_t bucket_s;
 	json_t *data, *vt;
 

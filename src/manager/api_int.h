@@ -28,8 +28,6 @@ struct api {
 	struct cmdq *cmdq; /* writer: restores */
 };
 
-int64_t api__now_ms(void);
-
 /* {"data":{"affected_items":items,"total_affected_items":N[,"next":next]},"error":0};
  * takes items (and next, NULL = no key). */
 void api__items(struct http_resp *resp, unsigned status, json_t *items, json_t *next);

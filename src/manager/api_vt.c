@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/str.h"
@@ -23,7 +24,8 @@
 static json_t *vt_state(struct api *a, bool files, struct vg_err *err)
 {
 	json_t *out = NULL;
-	int rc = vt_status_read(a->home, &a->o.vt_limits, api__now_ms(), files, &out, err);
+	int rc =
+	    vt_status_read(a->home, &a->o.vt_limits, vg_clock_ms(CLOCK_REALTIME), files, &out, err);
 
 	if (rc == VG_ENOTFOUND)
 		return json_null(); /* no integration ran yet */
@@ -120,20 +122,22 @@ static const char *or_empty(const char *s)
 static int quarantine_row(void *ctx, const struct cmdq_qrow *r)
 {
 	json_t **out = ctx;
-	json_t *m = json_loads(r->manifest, 0, NULL);
 	const char *sha = json_string_value(json_object_get(*out, "sha256"));
 	const char *path = json_string_value(json_object_get(*out, "path"));
+	json_t *m;
+	bool same;
 
-	if (m != NULL && sha != NULL && path != NULL &&
-	    strcmp(or_empty(json_string_value(json_object_get(m, "sha256"))), sha) == 0 &&
-	    strcmp(or_empty(r->path), path) == 0) {
-		json_object_set_new(*out, "quarantine",
-				    json_pack("{s:s, s:s}", "state", r->state, "id", r->qid));
-		json_decref(m);
-		return 1; /* newest first: the latest state */
-	}
+	/* the path first: the manifest is parsed only for this file's rows */
+	if (sha == NULL || path == NULL || strcmp(or_empty(r->path), path) != 0)
+		return 0;
+	m = json_loads(r->manifest, 0, NULL);
+	same = strcmp(or_empty(json_string_value(json_object_get(m, "sha256"))), sha) == 0;
 	json_decref(m);
-	return 0;
+	if (!same)
+		return 0;
+	json_object_set_new(*out, "quarantine",
+			    json_pack("{s:s, s:s}", "state", r->state, "id", r->qid));
+	return 1; /* newest first: the latest state */
 }
 
 static void add_quarantine(struct api *a, const char *agent, json_t *item)
@@ -221,7 +225,7 @@ static void pending_files(struct api *a, struct http_resp *resp)
 {
 	struct vg_err err = VG_ERR_INIT;
 	json_t *st = vt_state(a, true, &err), *items = json_array(), *job;
-	int64_t now = api__now_ms();
+	int64_t now = vg_clock_ms(CLOCK_REALTIME);
 	size_t i;
 
 	if (st == NULL) {

@@ -21,6 +21,7 @@
 
 #include "ar/actions.h"
 #include "ar/arlog.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -52,14 +53,6 @@ struct responder {
 	bool running;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---------------------------------------------------------------- ACKs */
 
 void responder_acked(struct responder *r, const char *agent_id, uint64_t id)
@@ -85,7 +78,7 @@ static int record_acks(struct responder *r, struct vg_err *err)
 	r->nacks = 0;
 	pthread_mutex_unlock(&r->mu);
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = cmdq_set_state(r->q, ids[i], "taken", NULL, now_ms(), err);
+		rc = cmdq_set_state(r->q, ids[i], "taken", NULL, vg_clock_ms(CLOCK_REALTIME), err);
 	return rc;
 }
 
@@ -206,7 +199,7 @@ static int queue_command(struct responder *r, const struct mgr_active_response *
 		return 0;
 	}
 	text = json_dumps(cmd, JSON_COMPACT);
-	int64_t now = now_ms();
+	int64_t now = vg_clock_ms(CLOCK_REALTIME);
 	int64_t life = ar->expire > 0 ? ar->expire : ar->timeout > 0 ? ar->timeout : r->o.expire_s;
 	struct target_ctx t = {r, text, now, now + life * 1000, 0, 0, err};
 
@@ -256,7 +249,7 @@ static int record_quarantine(struct responder *r, const char *agent_id, const js
 	text = json_dumps(manifest, JSON_COMPACT);
 	rc = cmdq_quarantine_put(r->q, agent_id, qid, state,
 				 json_string_value(json_object_get(manifest, "path")),
-				 text != NULL ? text : "{}", now_ms(), err);
+				 text != NULL ? text : "{}", vg_clock_ms(CLOCK_REALTIME), err);
 	vg_free(text);
 	return rc;
 }
@@ -310,7 +303,8 @@ static int record_report(struct responder *r, const struct store_alert *a, const
 		json_object_del(res, "manifest");
 		char *text = json_dumps(res, JSON_COMPACT);
 		if (id > 0)
-			rc = cmdq_set_state(r->q, id, status, text, now_ms(), err);
+			rc = cmdq_set_state(r->q, id, status, text, vg_clock_ms(CLOCK_REALTIME),
+					    err);
 		vg_free(text);
 		json_decref(res);
 	}
@@ -499,7 +493,7 @@ static int expire_one(void *ctx, const struct cmdq_row *row)
 	if (r->o.remote != NULL && strcmp(row->agent_id, "000") != 0 &&
 	    !remote_command_cancel(r->o.remote, row->id) && r->pushed_upto >= row->id)
 		return 0; /* on its way: the agent's ACK decides */
-	x->rc = cmdq_set_state(r->q, row->id, "expired", NULL, now_ms(), x->err);
+	x->rc = cmdq_set_state(r->q, row->id, "expired", NULL, vg_clock_ms(CLOCK_REALTIME), x->err);
 	if (x->rc == 0)
 		x->rc = report_expired(r, row, x->err);
 	if (x->rc == 0)
@@ -513,7 +507,8 @@ static int expire_commands(struct responder *r, struct vg_err *err)
 	int rc = vg_db_begin(cmdq_db(r->q), err);
 
 	if (rc == 0)
-		rc = cmdq_expired(r->q, now_ms(), RESPONDER_BATCH, expire_one, &x, err);
+		rc = cmdq_expired(r->q, vg_clock_ms(CLOCK_REALTIME), RESPONDER_BATCH, expire_one,
+				  &x, err);
 	if (rc == 0)
 		rc = x.rc;
 	return vg_db_end(cmdq_db(r->q), rc, err);
