@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include "lib/clock.h"
 #include "lib/mem.h"
 #include "lib/str.h"
 
@@ -146,18 +147,11 @@ int vg_tls_client_ctx(X509 *server_ca, const char *cert_path, const char *key_pa
 
 /* ---------------------------------------------------------------- waiting */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Poll fd for events until deadline: 0 when ready, VG_EINTERNAL on timeout. */
 static int wait_fd(int fd, short events, int64_t deadline, struct vg_err *err)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - vg_clock_ms(CLOCK_MONOTONIC);
 		struct pollfd p = {.fd = fd, .events = events};
 		if (left <= 0)
 			return vg_err_set(err, VG_EINTERNAL, "timed out");
@@ -171,7 +165,7 @@ static int wait_fd(int fd, short events, int64_t deadline, struct vg_err *err)
 
 static int64_t deadline_of(int timeout_ms)
 {
-	return timeout_ms < 0 ? INT64_MAX / 2 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? INT64_MAX / 2 : vg_clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 }
 
 /* ---------------------------------------------------------------- connecting */

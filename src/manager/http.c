@@ -47,6 +47,7 @@
 #include <microhttpd.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/common.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -133,14 +134,6 @@ struct http_resp {
 static const char *const http_method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE"};
 
 /* ---- small helpers ---- */
-
-static int64_t http_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Percent-decode src[0..len) into a new string; NULL for a bad escape or a
  * decoded NUL. plus: '+' is a space (query strings). */
@@ -402,18 +395,18 @@ static ssize_t http_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		vg_buf_reset(&s->pending);
 		s->off = 0;
-		int64_t left = s->last_ms + ka - http_mono_ms();
+		int64_t left = s->last_ms + ka - vg_clock_ms(CLOCK_MONOTONIC);
 		if (left <= 0) {
 			if (vg_buf_puts(&s->pending, ": keepalive\n\n") != 0)
 				s->ended = true;
-			s->last_ms = http_mono_ms();
+			s->last_ms = vg_clock_ms(CLOCK_MONOTONIC);
 			continue;
 		}
 		int wait = (int)VG_MIN(left, (int64_t)HTTP_SSE_POLL_MS);
 		if (s->next(s->ctx, &s->pending, wait) < 0)
 			s->ended = true;
 		if (s->pending.len > 0)
-			s->last_ms = http_mono_ms();
+			s->last_ms = vg_clock_ms(CLOCK_MONOTONIC);
 	}
 }
 
@@ -442,7 +435,7 @@ static enum MHD_Result http_send(struct http_req *req, struct http_resp *resp)
 		break;
 	case RESP_STREAM:
 		resp->sse->srv = req->srv;
-		resp->sse->last_ms = http_mono_ms();
+		resp->sse->last_ms = vg_clock_ms(CLOCK_MONOTONIC);
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, http_sse_read,
 						      resp->sse, http_sse_free);
 		if (r != NULL)

@@ -30,6 +30,7 @@
 #include <curl/curl.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/mem.h"
 #include "lib/str.h"
 
@@ -83,14 +84,6 @@ int vt_client_global_init(struct vg_err *err)
 void vt_client_global_cleanup(void)
 {
 	curl_global_cleanup();
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* --------------------------------------------------------------- options */
@@ -291,7 +284,7 @@ static int xfer_start(struct vt_xfer *x, const char *url, struct vg_err *err)
 	x->easy = curl_easy_init();
 	if (x->easy == NULL || !xfer_setopts(x, url))
 		return vg_err_set(err, VG_EINTERNAL, "vt: libcurl refused the request's options");
-	x->start_ms = now_ms();
+	x->start_ms = vg_clock_ms(CLOCK_MONOTONIC);
 	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
 		curl_easy_cleanup(x->easy);
 		x->easy = NULL;
@@ -479,7 +472,7 @@ static size_t reap(struct vt_client *c, vt_done_fn done, void *done_ctx)
 			xfer_allowance(x, m->data.result, &al);
 		else
 			xfer_answer(x, m->data.result, &a);
-		latency = (long)(now_ms() - x->start_ms);
+		latency = (long)(vg_clock_ms(CLOCK_MONOTONIC) - x->start_ms);
 		ctx = x->ctx;
 		xfer_unlink(x);
 		xfer_free(x); /* m is invalid from here */
