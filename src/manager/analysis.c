@@ -35,6 +35,7 @@
 #include "manager/decode.h"
 #include "manager/evqueue.h"
 #include "manager/store.h"
+#include "manager/store_writer.h"
 
 /* Bounds of the agent prefix's parts (the registry's: manager/registry.h). */
 #define AN_SRC_ID_MAX 23
@@ -51,6 +52,7 @@ struct an_pipeline {
 	struct an_alerts_file *alerts;
 	struct an_alert_fmt *fmt; /* the store's JSON when alerts.json is off */
 	struct store *store;
+	struct store_writer *store_writer; /* store_add on its own thread */
 	struct an_decoded *decoded;
 	struct vg_buf json;
 	char location[MGR_EVQUEUE_MAX_LOCATION + 1];
@@ -188,7 +190,7 @@ static int emit(struct an_pipeline *p, const struct vg_dq_rec *rec, const struct
 	if ((rc = alert_json(p, ev, rule, &id, &json, &len, err)) != 0)
 		return rc;
 	store_alert_from(&row, an_alert_id_str(&id, idstr), json, len, ev, rule);
-	if ((rc = store_add(p->store, &row, NULL, err)) == 0)
+	if ((rc = store_writer_add(p->store_writer, &row, err)) == 0)
 		p->stats.alerts++;
 	return rc;
 }
@@ -367,8 +369,11 @@ static int commit(struct an_pipeline *p, struct vg_err *err)
 	struct vg_err e = VG_ERR_INIT;
 	struct mark_ctx mc = {p, err};
 	char pos[96];
-	int rc = 0;
+	/* the rows handed over are in the transaction; a failed one fails it */
+	int rc = store_writer_sync(p->store_writer, err);
 
+	if (rc != 0)
+		return rc; /* the caller rolls back */
 	if (!batch_done_any(p)) {
 		store_rollback(p->store);
 		return 0;
@@ -523,6 +528,8 @@ static int open_outputs(struct an_pipeline *p, const struct an_pipeline_opts *o,
 	rc = an_alerts_file_open(&ao, &p->alerts, err);
 	if (rc == 0)
 		rc = store_open(db, &p->store, err);
+	if (rc == 0)
+		rc = store_writer_start(p->store, &p->store_writer, err);
 	vg_free(db);
 	return rc;
 }
@@ -556,10 +563,14 @@ void an_pipeline_close(struct an_pipeline *p)
 	if (p == NULL)
 		return;
 	if (p->batch_open) { /* not committed: its kept alerts must not reach the files */
+		struct vg_err e = VG_ERR_INIT;
+		if (store_writer_sync(p->store_writer, &e) != 0)
+			vg_log_info("alert store: %s (rolled back)", e.msg);
 		store_rollback(p->store);
 		cut_files(p, &p->batch_start);
 	}
 	unread_agents(p); /* the next pipeline (a reload) reads them again */
+	store_writer_stop(p->store_writer);
 	store_close(p->store);
 	an_alerts_file_close(p->alerts);
 	an_alert_fmt_free(p->fmt);

@@ -282,17 +282,17 @@ static int stream_next(void *ctx, struct vg_buf *buf, int wait_ms)
 {
 	struct stream *s = ctx;
 	struct vg_err err = VG_ERR_INIT;
-	int64_t last = 0, before = s->row;
+	struct store_follow f = {.after = s->row, .limit = 64};
 
 	s->buf = buf;
 	s->rc = 0;
-	if (store_follow(s->r, s->row, 64, stream_one, s, &last, &err) != 0) {
+	if (store_follow(s->r, &f, stream_one, s, &err) != 0) {
 		vg_log_warn("api: live stream: %s", err.msg);
 		return -1;
 	}
-	if (s->row == before && last < s->row)
-		s->row = last; /* retention emptied the store: follow its new numbering */
-	if (s->row == before && s->rc == 0)
+	if (f.seen == 0 && f.last_row < f.after)
+		s->row = f.last_row; /* retention emptied the store: follow its new numbering */
+	if (f.seen == 0 && s->rc == 0)
 		usleep((useconds_t)(wait_ms < API_STREAM_POLL_MS ? wait_ms : API_STREAM_POLL_MS) *
 		       1000);
 	return 0;
@@ -306,28 +306,23 @@ static void stream_done(void *ctx)
 	vg_free(s);
 }
 
-static int ignore_row(void *ctx, int64_t row, const struct store_alert *a)
-{
-	return 0;
-}
-
 void api__stream(void *ctx, const struct http_req *req, struct http_resp *resp)
 {
 	struct api *a = ctx;
 	struct stream *s = vg_xcalloc(1, sizeof(*s));
 	const char *resume = http_req_header(req, "Last-Event-ID");
 	struct vg_err err = VG_ERR_INIT;
+	struct store_follow f = {.after = INT64_MAX};
 	uint64_t row;
-	int64_t last = 0;
 
 	if (store_reader_open(a->store_path, &s->r, &err) != 0 ||
-	    store_follow(s->r, INT64_MAX, 1, ignore_row, NULL, &last, &err) != 0) {
+	    store_follow(s->r, &f, stream_one, s, &err) != 0) {
 		stream_done(s);
 		api__fail(resp, "opening the live stream", &err);
 		return;
 	}
-	s->row = last;
-	if (resume != NULL && vg_parse_u64(resume, (uint64_t)last, &row) == 0)
+	s->row = f.last_row;
+	if (resume != NULL && vg_parse_u64(resume, (uint64_t)f.last_row, &row) == 0)
 		s->row = (int64_t)row; /* resume after what the client saw */
 	http_stream(resp, stream_next, stream_done, s);
 }

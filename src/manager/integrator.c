@@ -76,49 +76,49 @@ int int__outbox_add(struct integrator *it, const char *agent_id, const char *age
 
 struct pull {
 	struct integrator *it;
-	int64_t row; /* last row taken */
-	size_t n;
 	int rc;
 	struct vg_err *err;
 };
+
+static bool pull_wants(void *ctx, const struct store_alert *head)
+{
+	const struct pull *p = ctx;
+	return int__vt_wants(p->it, head);
+}
 
 static int pull_one(void *ctx, int64_t row, const struct store_alert *a)
 {
 	struct pull *p = ctx;
 
+	(void)row;
 	p->rc = int__vt_take_alert(p->it, a, p->err);
-	if (p->rc != 0)
-		return 1;
-	p->row = row;
-	p->n++;
-	return 0;
+	return p->rc != 0;
 }
 
 /* New alerts into jobs, with the position, in one transaction. */
 static int pull_alerts(struct integrator *it, bool *more, struct vg_err *err)
 {
-	struct pull p = {it, 0, 0, 0, err};
-	int64_t last = 0, from = 0;
-	int rc = vt_jobs_cursor_get(it->jobs, INT_CURSOR, &p.row, err);
+	struct pull p = {it, 0, err};
+	struct store_follow f = {.limit = INT_ALERTS_BATCH, .want = pull_wants};
+	int rc = vt_jobs_cursor_get(it->jobs, INT_CURSOR, &f.after, err);
 
-	from = p.row;
 	*more = false;
 	if (rc == 0)
 		rc = int__begin(it, err);
 	if (rc == 0)
-		rc = store_follow(it->store, p.row, INT_ALERTS_BATCH, pull_one, &p, &last, err);
+		rc = store_follow(it->store, &f, pull_one, &p, err);
 	if (rc == 0)
 		rc = p.rc;
-	if (rc == 0 && p.n == 0 && p.row > last) {
+	if (rc == 0 && f.seen == 0 && f.after > f.last_row) {
 		/* retention emptied the store: its row numbers start again */
 		vg_log_warn("integrator: the alert store restarted its numbering, following "
 			    "it from its first alert");
-		p.row = 0;
+		f.through = 0;
 	}
-	if (rc == 0 && p.row != from) /* an idle round writes nothing */
-		rc = vt_jobs_cursor_set(it->jobs, INT_CURSOR, p.row, err);
+	if (rc == 0 && f.through != f.after) /* an idle round writes nothing */
+		rc = vt_jobs_cursor_set(it->jobs, INT_CURSOR, f.through, err);
 	rc = int__end(it, rc, err);
-	*more = rc == 0 && p.n == INT_ALERTS_BATCH;
+	*more = rc == 0 && f.seen == INT_ALERTS_BATCH;
 	return rc;
 }
 
@@ -128,20 +128,22 @@ static int pull_alerts(struct integrator *it, bool *more, struct vg_err *err)
 
 struct custom_pick {
 	struct int_custom *c;
-	int64_t skipped; /* last row that does not match */
-	int64_t row;     /* the row to run for, 0 when none */
+	int64_t row; /* the row to run for, 0 when none */
 	char *json;
 	char alert_id[64];
 };
 
+static bool custom_wants(void *ctx, const struct store_alert *head)
+{
+	const struct custom_pick *p = ctx;
+	return integration_matches_alert(p->c->conf, head);
+}
+
+/* The first alert the script wants: taken, and the follow stops there. */
 static int custom_pick_one(void *ctx, int64_t row, const struct store_alert *a)
 {
 	struct custom_pick *p = ctx;
 
-	if (!integration_matches_alert(p->c->conf, a)) {
-		p->skipped = row;
-		return 0;
-	}
 	p->row = row;
 	p->json = vg_xstrdup(a->json);
 	snprintf(p->alert_id, sizeof(p->alert_id), "%s", a->id);
@@ -161,14 +163,14 @@ static int custom_set_cursor(struct integrator *it, struct int_custom *c, int64_
 static int custom_start(struct integrator *it, struct int_custom *c, struct vg_err *err)
 {
 	struct mgr_intrun_opts ro = MGR_INTRUN_OPTS_INIT;
-	struct custom_pick p = {c, 0, 0, NULL, ""};
-	int64_t pos = 0;
-	int rc = vt_jobs_cursor_get(it->jobs, c->conf->name, &pos, err);
+	struct custom_pick p = {c, 0, NULL, ""};
+	struct store_follow f = {.limit = INT_ALERTS_BATCH, .want = custom_wants};
+	int rc = vt_jobs_cursor_get(it->jobs, c->conf->name, &f.after, err);
 
 	if (rc == 0)
-		rc = store_follow(it->store, pos, INT_ALERTS_BATCH, custom_pick_one, &p, NULL, err);
-	if (rc == 0 && p.row == 0 && p.skipped > pos)
-		rc = custom_set_cursor(it, c, p.skipped, err);
+		rc = store_follow(it->store, &f, custom_pick_one, &p, err);
+	if (rc == 0 && p.row == 0 && f.through > f.after) /* none wanted: skip them */
+		rc = custom_set_cursor(it, c, f.through, err);
 	if (rc == 0 && p.row != 0) {
 		ro.home = it->home;
 		rc = mgr_intrun_start(c->conf, &ro, p.json, strlen(p.json), &c->run, err);

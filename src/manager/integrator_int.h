@@ -104,7 +104,10 @@ void int__log(struct integrator *it, const struct mgr_intlog_entry *e);
 
 /* ---- integrator_vt.c ---- */
 
-/* A job for alert a (row) if it needs a verdict; inside the open transaction. */
+/* Whether a virustotal block takes alert a; its head is enough (store_follow's want). */
+bool int__vt_wants(const struct integrator *it, const struct store_alert *a);
+
+/* A job for alert a if it needs a verdict; inside the open transaction. */
 int int__vt_take_alert(struct integrator *it, const struct store_alert *a,
 		       struct vg_err *err) VG_MUST_CHECK;
 

@@ -224,8 +224,10 @@ static int cache_put(struct integrator *it, const struct vt_answer *a, struct vg
 /* ---------------------------------------------------------------- new alerts */
 
 /* Several virustotal blocks are filters in front of one client: any may match. */
-static bool vt_wants(const struct integrator *it, const struct store_alert *a)
+bool int__vt_wants(const struct integrator *it, const struct store_alert *a)
 {
+	if (it->vt == NULL)
+		return false;
 	for (size_t i = 0; i < it->o.conf->n; i++) {
 		const struct mgr_integration *b = &it->o.conf->items[i];
 		if (b->kind == MGR_INT_VIRUSTOTAL && integration_matches_alert(b, a))
@@ -243,7 +245,7 @@ int int__vt_take_alert(struct integrator *it, const struct store_alert *a, struc
 	bool added = false;
 	int rc;
 
-	if (it->vt == NULL || !vt_wants(it, a) || a->sha256 == NULL ||
+	if (!int__vt_wants(it, a) || a->sha256 == NULL ||
 	    strlen(a->sha256) != VT_SHA256_HEX || strcmp(a->sha256, EMPTY_SHA256) == 0)
 		return 0;
 	alert_facts(a, &f);

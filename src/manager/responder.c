@@ -320,57 +320,62 @@ static bool is_report(const struct store_alert *a)
 
 struct pull {
 	struct responder *r;
-	int64_t row;
-	size_t n;
 	int rc;
 	struct vg_err *err;
 };
+
+/* Reports, and the alerts a block binds a response to; the head is enough. */
+static bool pull_wants(void *ctx, const struct store_alert *head)
+{
+	const struct pull *p = ctx;
+	const struct mgr_ar_conf *conf = p->r->o.conf;
+
+	if (is_report(head))
+		return true;
+	for (size_t i = 0; i < conf->n; i++)
+		if (ar_matches(&conf->items[i], head))
+			return true;
+	return false;
+}
 
 static int take_alert(void *ctx, int64_t row, const struct store_alert *a)
 {
 	struct pull *p = ctx;
 	struct responder *r = p->r;
-	json_t *alert = NULL;
+	json_t *alert = json_loadb(a->json, a->json_len, 0, NULL);
 
-	for (size_t i = 0; i < r->o.conf->n && p->rc == 0 && !is_report(a); i++) {
-		if (!ar_matches(&r->o.conf->items[i], a))
-			continue;
-		if (alert == NULL && (alert = json_loadb(a->json, a->json_len, 0, NULL)) == NULL)
-			break; /* the store holds valid JSON; nothing to act on otherwise */
-		p->rc = queue_command(r, &r->o.conf->items[i], a, alert, p->err);
-	}
-	if (p->rc == 0 && is_report(a) &&
-	    (alert = json_loadb(a->json, a->json_len, 0, NULL)) != NULL)
+	(void)row;
+	if (alert == NULL)
+		return 0; /* the store holds valid JSON; nothing to act on otherwise */
+	for (size_t i = 0; i < r->o.conf->n && p->rc == 0 && !is_report(a); i++)
+		if (ar_matches(&r->o.conf->items[i], a))
+			p->rc = queue_command(r, &r->o.conf->items[i], a, alert, p->err);
+	if (p->rc == 0 && is_report(a))
 		p->rc = record_report(r, a, alert, p->err);
 	json_decref(alert);
-	if (p->rc != 0)
-		return 1;
-	p->row = row;
-	p->n++;
-	return 0;
+	return p->rc != 0;
 }
 
 /* New alerts into commands and results, with the position, in one transaction. */
 static int pull_alerts(struct responder *r, bool *more, struct vg_err *err)
 {
-	struct pull p = {r, 0, 0, 0, err};
-	int64_t last = 0, from;
-	int rc = cmdq_position(r->q, &p.row, err);
+	struct pull p = {r, 0, err};
+	struct store_follow f = {.limit = RESPONDER_BATCH, .want = pull_wants};
+	int rc = cmdq_position(r->q, &f.after, err);
 
-	from = p.row;
 	*more = false;
 	if (rc == 0)
 		rc = vg_db_begin(cmdq_db(r->q), err);
 	if (rc == 0)
-		rc = store_follow(r->store, p.row, RESPONDER_BATCH, take_alert, &p, &last, err);
+		rc = store_follow(r->store, &f, take_alert, &p, err);
 	if (rc == 0)
 		rc = p.rc;
-	if (rc == 0 && p.n == 0 && p.row > last)
-		p.row = 0; /* retention emptied the store: its numbering starts again */
-	if (rc == 0 && p.row != from)
-		rc = cmdq_set_position(r->q, p.row, err);
+	if (rc == 0 && f.seen == 0 && f.after > f.last_row)
+		f.through = 0; /* retention emptied the store: its numbering starts again */
+	if (rc == 0 && f.through != f.after)
+		rc = cmdq_set_position(r->q, f.through, err);
 	rc = vg_db_end(cmdq_db(r->q), rc, err);
-	*more = rc == 0 && p.n == RESPONDER_BATCH;
+	*more = rc == 0 && f.seen == RESPONDER_BATCH;
 	return rc;
 }
 

@@ -185,16 +185,31 @@ int store_count(struct store_reader *r, const struct store_filter *f, uint64_t *
 		struct vg_err *err) VG_MUST_CHECK;
 
 /*
- * Following the store in the order alerts were added (the integrator's
- * durable position): rows with a row number above after_row, oldest first,
- * at most limit, into fn with their row number. Row numbers only grow while
- * the store holds alerts; retention that empties the store restarts them
- * from 1, so *last_row (may be NULL) gives the highest row number stored (0
- * when empty): a follower whose position is above it should start over.
+ * Following the store in the order alerts were added (a follower's durable
+ * position): the rows numbered above f->after, oldest first, at most
+ * f->limit of them examined. f->want (NULL: every row) sees each row's head
+ * first (time, rule id, level, groups, agent id, location; the other
+ * fields NULL) and says whether fn gets the whole row, so a follower that
+ * wants few alerts does not read the others' JSON. fn returning non-zero
+ * stops before that row. Row numbers only grow while the store holds
+ * alerts; retention that empties the store restarts them from 1, so
+ * f->last_row gives the highest row number stored (0 when empty): a
+ * follower whose position is above it should start over.
  */
+typedef bool (*store_want_fn)(void *ctx, const struct store_alert *head);
 typedef int (*store_follow_fn)(void *ctx, int64_t row, const struct store_alert *a);
-int store_follow(struct store_reader *r, int64_t after_row, size_t limit, store_follow_fn fn,
-		 void *ctx, int64_t *last_row, struct vg_err *err) VG_MUST_CHECK;
+
+struct store_follow {
+	int64_t after;      /* in: the follower's position */
+	size_t limit;       /* in: rows examined at most */
+	store_want_fn want; /* in: NULL = every row */
+	int64_t through;    /* out: the last row examined and not stopped at (or after) */
+	size_t seen;        /* out: rows examined; limit of them: there may be more */
+	int64_t last_row;   /* out: the highest row number stored, 0 when empty */
+};
+
+int store_follow(struct store_reader *r, struct store_follow *f, store_follow_fn fn, void *ctx,
+		 struct vg_err *err) VG_MUST_CHECK;
 
 /* The JSON line of alert id (caller's, vg_free); VG_ENOTFOUND when absent. */
 int store_get(struct store_reader *r, const char *id, char **json,

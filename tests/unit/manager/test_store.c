@@ -441,6 +441,98 @@ static void test_store__reader_sees_committed_batches_only(void **state)
 	store_reader_close(r);
 }
 
+/* What a follower saw: rows handed to it and the heads its want judged. */
+struct followed {
+	size_t n, heads;
+	int64_t row[16];
+	char id[16][32];
+	bool head_had_json; /* a head carried a column it should not */
+	int64_t stop_at;    /* fn stops at this row (0: never) */
+};
+
+static bool want_level_5(void *ctx, const struct store_alert *head)
+{
+	struct followed *fo = ctx;
+	fo->heads++;
+	if (head->json != NULL || head->path != NULL || head->sha256 != NULL)
+		fo->head_had_json = true;
+	return head->level == 5 && head->groups != NULL && strstr(head->groups, "syscheck") != NULL;
+}
+
+static int follow_one(void *ctx, int64_t row, const struct store_alert *a)
+{
+	struct followed *fo = ctx;
+	if (row == fo->stop_at)
+		return 1;
+	assert_true(fo->n < 16);
+	assert_non_null(a->json); /* whole rows */
+	fo->row[fo->n] = row;
+	snprintf(fo->id[fo->n++], sizeof(fo->id[0]), "%s", a->id);
+	return 0;
+}
+
+static void follow_ok(struct store_reader *r, struct store_follow *sf, struct followed *fo)
+{
+	struct vg_err err = VG_ERR_INIT;
+	if (store_follow(r, sf, follow_one, fo, &err) != 0)
+		fail_msg("store_follow: %s", err.msg);
+}
+
+static void test_store__follow_hands_wanted_rows_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct store_reader *r = reader_ok(f->db);
+	struct store_follow all = {.after = 0, .limit = 4};
+	struct followed fo = {0};
+	struct alert_buf b;
+
+	follow_ok(r, &all, &fo); /* empty store */
+	assert_int_equal(all.last_row, 0);
+	assert_int_equal(all.seen, 0);
+	assert_int_equal(all.through, 0);
+	add_batch(f->w, 0, 10, 1700000000000, 1); /* levels 3,4,5,6,7,3,...: 5 at i = 2, 7 */
+	follow_ok(r, &all, &fo);
+	assert_int_equal(all.last_row, 10);
+	assert_int_equal(all.seen, 4); /* the limit: there may be more */
+	assert_int_equal(all.through, 4);
+	assert_int_equal(fo.n, 4);
+	make_alert(&b, 0, 1700000000000);
+	assert_string_equal(fo.id[0], b.id);
+	assert_int_equal(fo.row[3], 4);
+
+	/* heads first: only the wanted rows are read whole, the others skipped */
+	struct store_follow want = {.after = 1, .limit = 100, .want = want_level_5};
+	memset(&fo, 0, sizeof(fo));
+	follow_ok(r, &want, &fo);
+	assert_int_equal(fo.heads, 9);
+	assert_false(fo.head_had_json);
+	assert_int_equal(fo.n, 2);
+	assert_int_equal(fo.row[0], 3); /* i = 2 */
+	assert_int_equal(fo.row[1], 8); /* i = 7 */
+	make_alert(&b, 7, 1700000000000 + 7000);
+	assert_string_equal(fo.id[1], b.id);
+	assert_int_equal(want.seen, 9);
+	assert_int_equal(want.through, 10); /* skipped rows move the position too */
+
+	/* fn stopping at a row: the position stays before it */
+	struct store_follow stop = {.after = 0, .limit = 100, .want = want_level_5};
+	memset(&fo, 0, sizeof(fo));
+	fo.stop_at = 8;
+	follow_ok(r, &stop, &fo);
+	assert_int_equal(fo.n, 1);
+	assert_int_equal(stop.through, 7);
+	assert_int_equal(stop.seen, 7);
+
+	/* a position above the last row: retention emptied and refilled the store */
+	struct store_follow above = {.after = 50, .limit = 100};
+	memset(&fo, 0, sizeof(fo));
+	follow_ok(r, &above, &fo);
+	assert_int_equal(above.seen, 0);
+	assert_int_equal(above.through, 50);
+	assert_int_equal(above.last_row, 10);
+	store_reader_close(r);
+}
+
 static void test_store__alert_from_pipeline_records(void **state)
 {
 	(void)state;
@@ -591,10 +683,20 @@ static void test_store__path_and_hash_lookups_span_key_partitions(void **state)
  * rows, then single rows): 293 alerts with four distinct keys each are
  * 1172 keys, which needs every size. Each key must be stored once.
  */
+/* Alert i with digests whose first 16 digits differ: four keys of its own. */
+static void make_keyed_alert(struct alert_buf *b, int i, int64_t t0)
+{
+	make_alert(b, i, t0 + i);
+	snprintf(b->md5, sizeof(b->md5), "%016x%016x", i + 1, 0);
+	snprintf(b->sha1, sizeof(b->sha1), "%016x%024x", i + 50000, 0);
+	snprintf(b->sha256, sizeof(b->sha256), "%016x%048x", i + 90000, 0);
+}
+
+/* Keys are inserted as the batch goes (every 4096) and at the commit. */
 static void test_store__every_key_of_a_batch_is_stored_once(void **state)
 {
 	struct fixture *f = *state;
-	const int n = 293;
+	const int n = 2500; /* 10,000 keys: two inserts during the batch, one at the commit */
 	const int64_t t0 = 1700000000000;
 	struct vg_err err = VG_ERR_INIT;
 	struct store_filter fl = STORE_FILTER_INIT;
@@ -602,22 +704,31 @@ static void test_store__every_key_of_a_batch_is_stored_once(void **state)
 
 	assert_int_equal(store_begin(f->w, &err), 0);
 	for (int i = 0; i < n; i++) {
-		make_alert(&b, i, t0 + i);
-		/* digests whose first 16 digits differ: one key each */
-		snprintf(b.md5, sizeof(b.md5), "%016x%016x", i + 1, 0);
-		snprintf(b.sha1, sizeof(b.sha1), "%016x%024x", i + 5000, 0);
-		snprintf(b.sha256, sizeof(b.sha256), "%016x%048x", i + 9000, 0);
+		make_keyed_alert(&b, i, t0);
 		add_ok(f->w, &b.a, true);
 	}
 	assert_int_equal(store_commit(f->w, 1, NULL, &err), 0);
 	assert_int_equal(raw_count(f->db, "SELECT count(*) FROM alert_key"), 4 * n);
+
+	/* a rolled back batch takes the keys it inserted along with it */
+	assert_int_equal(store_begin(f->w, &err), 0);
+	for (int i = n; i < n + 1500; i++) {
+		make_keyed_alert(&b, i, t0);
+		add_ok(f->w, &b.a, true);
+	}
+	store_rollback(f->w);
+	assert_int_equal(raw_count(f->db, "SELECT count(*) FROM alert_key"), 4 * n);
+
 	struct store_reader *r = reader_ok(f->db);
-	const int probe[] = {0, 255, n - 1};
+	const int probe[] = {0, 1023, 1024, 2047, 2048, n - 1, n + 10};
 	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
 		char hash[65];
-		snprintf(hash, sizeof(hash), "%016x%048x", probe[i] + 9000, 0);
+		snprintf(hash, sizeof(hash), "%016x%048x", probe[i] + 90000, 0);
 		fl.hash = hash;
-		assert_int_equal(count_ok(r, &fl), 1);
+		assert_int_equal(count_ok(r, &fl), probe[i] < n ? 1 : 0);
+		snprintf(hash, sizeof(hash), "%016x%016x", probe[i] + 1, 0);
+		fl.hash = hash;
+		assert_int_equal(count_ok(r, &fl), probe[i] < n ? 1 : 0);
 	}
 	store_reader_close(r);
 }
@@ -816,6 +927,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store__prune_deletes_old_alerts_and_their_groups,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store__reader_sees_committed_batches_only, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__follow_hands_wanted_rows_in_order, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store__alert_from_pipeline_records, setup,
 					    teardown),
