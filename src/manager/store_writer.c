@@ -34,12 +34,12 @@
 
 /* The string columns of a row, in the order they are packed. */
 static const size_t sw_strings[] = {
-    offsetof(struct store_alert, id),          offsetof(struct store_alert, agent_id),
-    offsetof(struct store_alert, agent_name),  offsetof(struct store_alert, decoder),
-    offsetof(struct store_alert, location),    offsetof(struct store_alert, description),
-    offsetof(struct store_alert, path),        offsetof(struct store_alert, md5),
-    offsetof(struct store_alert, sha1),        offsetof(struct store_alert, sha256),
-    offsetof(struct store_alert, groups),      offsetof(struct store_alert, json),
+    offsetof(struct store_alert, id),         offsetof(struct store_alert, agent_id),
+    offsetof(struct store_alert, agent_name), offsetof(struct store_alert, decoder),
+    offsetof(struct store_alert, location),   offsetof(struct store_alert, description),
+    offsetof(struct store_alert, path),       offsetof(struct store_alert, md5),
+    offsetof(struct store_alert, sha1),       offsetof(struct store_alert, sha256),
+    offsetof(struct store_alert, groups),     offsetof(struct store_alert, json),
 };
 #define SW_NSTR (sizeof(sw_strings) / sizeof(sw_strings[0]))
 #define SW_NULL UINT32_MAX

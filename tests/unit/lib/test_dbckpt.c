@@ -16,8 +16,8 @@
 #include "lib/mem.h"
 #include "support/support.h"
 
-#define PAGES 16         /* the checkpointer's threshold, in 4 KiB pages */
-#define COMMITS 300      /* each of a 16 KiB row: ~5 WAL frames */
+#define PAGES 16          /* the checkpointer's threshold, in 4 KiB pages */
+#define COMMITS 300       /* each of a 16 KiB row: ~5 WAL frames */
 #define FRAME (4096 + 24) /* a WAL frame: a page and its header */
 
 static int setup(void **state)

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "lib/dqueue.h"
 #include "lib/fs.h"
 #include "lib/mem.h"
@@ -145,6 +147,52 @@ static uint64_t stored(const struct fx *f)
 	store_reader_close(r);
 	vg_free(db);
 	return n;
+}
+
+/* Run SQL on the store from a connection of the test's own. */
+static void store_sql(const struct fx *f, const char *sql)
+{
+	char *db = vg_xasprintf("%s/queue/alerts.db", f->home);
+	sqlite3 *h = NULL;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	sqlite3_busy_timeout(h, 10000);
+	if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+	sqlite3_close(h);
+	vg_free(db);
+}
+
+/*
+ * An insert that fails on the store writer's thread fails the whole batch:
+ * nothing of it stays in the files or the store, and once the store takes
+ * rows again every alert is written once.
+ */
+static void test_analysis__a_failed_store_insert_rolls_the_batch_back(void **state)
+{
+	struct fx *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	size_t n = 0;
+
+	store_sql(f, "CREATE TRIGGER refuse BEFORE INSERT ON alert WHEN NEW.path = '/srv/bad'"
+		     " BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+	append_event(f, "/srv/a");
+	append_event(f, "/srv/bad");
+	append_event(f, "/srv/c");
+	assert_int_not_equal(an_pipeline_run(f->p, 0, &n, &err), 0);
+	vg_test_err_mentions(&err, "injected failure");
+	char *json = alerts_json(f);
+	assert_string_equal(json, "");
+	vg_free(json);
+	assert_int_equal(stored(f), 0);
+
+	store_sql(f, "DROP TRIGGER refuse");
+	assert_int_equal(run(f), 3);
+	json = alerts_json(f);
+	assert_int_equal(vg_test_count(json, "\n"), 3);
+	assert_int_equal(vg_test_count(json, "\"path\":\"/srv/bad\""), 1);
+	vg_free(json);
+	assert_int_equal(stored(f), 3);
 }
 
 static void test_analysis__each_event_becomes_one_alert_everywhere(void **state)
@@ -451,6 +499,8 @@ static void test_analysis__fifo_records_commit_their_marks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_analysis__a_failed_store_insert_rolls_the_batch_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_analysis__each_event_becomes_one_alert_everywhere,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_analysis__bad_records_are_skipped_not_fatal, setup,
