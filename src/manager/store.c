@@ -28,26 +28,26 @@
  *                inserts into one big B-tree dirty a page per key, so the
  *                table is partitioned: (part, k, rowno) with part = rowno /
  *                STORE_PART_ALERTS. A batch only touches the newest
- *                partition (a few hundred pages, inserted in key order at
- *                commit); a lookup seeks each partition listed in key_part,
- *                like a lookup in time-partitioned tables.
- *   checkpoint   one row: the pipeline's event-queue seq and alert-file
- *                position, committed with the batch that reached them
- *   source_mark  per agent, the highest event id whose alerts are
- *                committed, written with the batch (the agents' events are
- *                not queued on disk before analysis: this mark is what the
- *                manager acknowledges and tells a reconnecting agent).
- *                Created on open when missing: a store of schema 2 made
- *                before it gains the table and keeps its version.
+ *                partition (a few hundred pages, inserted in key order
+ *                every STORE_KEY_FLUSH keys and at commit); a lookup seeks each partition listed in
+ * key_part, like a lookup in time-partitioned tables. checkpoint   one row: the pipeline's
+ * event-queue seq and alert-file position, committed with the batch that reached them source_mark
+ * per agent, the highest event id whose alerts are committed, written with the batch (the agents'
+ * events are not queued on disk before analysis: this mark is what the manager acknowledges and
+ * tells a reconnecting agent). Created on open when missing: a store of schema 2 made before it
+ * gains the table and keeps its version.
  *
  * The DML stays in the subset SQLite and PostgreSQL share (ON CONFLICT,
  * LIKE ... ESCAPE, no SQLite-only functions).
  *
- * The writer belongs to the alert writer's thread; statements are prepared
- * once, rule classes and the current partition are cached in memory (reset
- * when a batch rolls back, since their rows may be gone). A reader has its
- * own connection and a mutex, so any thread may use it; queries are built
- * per call (few, not on the hot path).
+ * The writer is used by one thread at a time (the pipeline's, and the store
+ * writer's between store_begin and the sync before the commit:
+ * store_writer.h); a thread of its own checkpoints its WAL (lib/dbckpt.h).
+ * Statements are prepared once, rule classes and the current partition are
+ * cached in memory (reset when a batch rolls back, since their rows may be
+ * gone). A reader has its own connection and a mutex, so any thread may use
+ * it; its follow statements are prepared once, other queries are built per
+ * call (few, not on the hot path).
  */
 #include "manager/store.h"
 
@@ -1084,20 +1084,14 @@ static int q_prepare(struct store_reader *r, struct store_q *q, sqlite3_stmt **s
 	return 0;
 }
 
-/* The id of the row of st, whose columns 1 and 2 are id_sec and id_off, into idbuf. */
-static const char *store_row_id(sqlite3_stmt *st, char *idbuf)
-{
-	snprintf(idbuf, STORE_ID_MAX, "%" PRId64 ".%" PRId64, (int64_t)sqlite3_column_int64(st, 1),
-		 (int64_t)sqlite3_column_int64(st, 2));
-	return idbuf;
-}
-
 /* A row of STORE_COLS into *a; id is rebuilt into idbuf (STORE_ID_MAX). */
 static void store_row(sqlite3_stmt *st, struct store_alert *a, struct store_cursor *pos,
 		      char *idbuf)
 {
+	snprintf(idbuf, STORE_ID_MAX, "%" PRId64 ".%" PRId64, (int64_t)sqlite3_column_int64(st, 1),
+		 (int64_t)sqlite3_column_int64(st, 2));
 	pos->row = sqlite3_column_int64(st, 0);
-	a->id = store_row_id(st, idbuf);
+	a->id = idbuf;
 	a->time_ms = pos->time_ms = sqlite3_column_int64(st, 3);
 	a->rule_id = (unsigned)sqlite3_column_int64(st, 4);
 	a->level = (unsigned)sqlite3_column_int64(st, 5);

@@ -32,7 +32,8 @@
 #define SW_CHUNKS 16                 /* in flight at most */
 #define SW_ROW_MAX (16u * 1024 * 1024)
 
-/* The string columns of a row, in the order they are packed. */
+/* The string columns of a row, in the order they are packed; json last
+ * (its length is given, json_len, not measured). */
 static const size_t sw_strings[] = {
     offsetof(struct store_alert, id),         offsetof(struct store_alert, agent_id),
     offsetof(struct store_alert, agent_name), offsetof(struct store_alert, decoder),
