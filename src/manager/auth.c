@@ -36,6 +36,7 @@ struct au_cred {
 	unsigned char digest[AU_DIGEST_LEN];
 	enum auth_kind kind;
 	char user[USERS_NAME_MAX + 1];
+	uint64_t stamp; /* users_stamp of user when issued: a new password ends it */
 	time_t created, last_used;
 	uint64_t seq; /* order of creation, to evict the oldest */
 };
@@ -195,9 +196,9 @@ static size_t au_sweep(struct auth *a, time_t now, size_t keep_below)
 	return s.live;
 }
 
-/* Under a->mu: a new credential for user; its id into id. */
-static int au_issue(struct auth *a, const char *user, enum auth_kind kind, time_t now,
-		    char id[AUTH_ID_TEXT], struct vg_err *err)
+/* Under a->mu: a new credential for user (whose password has stamp); its id into id. */
+static int au_issue(struct auth *a, const char *user, uint64_t stamp, enum auth_kind kind,
+		    time_t now, char id[AUTH_ID_TEXT], struct vg_err *err)
 {
 	unsigned char raw[AU_RAW_LEN];
 
@@ -213,20 +214,26 @@ static int au_issue(struct auth *a, const char *user, enum auth_kind kind, time_
 	au_digest(id, c->digest);
 	c->kind = kind;
 	vg_strlcpy(c->user, user, sizeof(c->user));
+	c->stamp = stamp;
 	c->created = c->last_used = now;
 	c->seq = a->seq++;
 	au_cred_free(vg_hmap_put(a->creds, c->digest, AU_DIGEST_LEN, c));
 	return 0;
 }
 
-/* The live credential of kind for id, or NULL (an expired one is dropped). */
+/*
+ * The live credential of kind for id, or NULL. An expired one is dropped,
+ * and so is one whose user is gone or has a new password (users_stamp).
+ */
 static struct au_cred *au_find(struct auth *a, const char *id, enum auth_kind kind, time_t now)
 {
 	unsigned char d[AU_DIGEST_LEN];
+	uint64_t stamp = 0;
 
 	au_digest(id, d);
 	struct au_cred *c = vg_hmap_get(a->creds, d, sizeof(d));
-	if (c != NULL && au_expired(c, now)) {
+	if (c != NULL && (au_expired(c, now) || users_stamp(a->users, c->user, &stamp) != 0 ||
+			  stamp != c->stamp)) {
 		au_cred_free(vg_hmap_del(a->creds, d, sizeof(d)));
 		c = NULL;
 	}
@@ -382,6 +389,7 @@ int auth_login(struct auth *a, const char *user, const char *password, const cha
 	char addr[AUTH_CLIENT_MAX + 1];
 	struct au_client *c = NULL;
 	unsigned wait = 0;
+	uint64_t stamp = 0;
 	int rc;
 
 	id[0] = '\0';
@@ -390,6 +398,8 @@ int auth_login(struct auth *a, const char *user, const char *password, const cha
 	if (retry_after != NULL)
 		*retry_after = 0;
 	vg_strlcpy(addr, client != NULL ? client : "", sizeof(addr));
+	if (user == NULL)
+		user = "";
 
 	pthread_mutex_lock(&a->mu);
 	rc = au_limit_enter(a, addr, a->now(a->now_ctx), &wait, &c);
@@ -406,7 +416,10 @@ int auth_login(struct auth *a, const char *user, const char *password, const cha
 		pthread_cond_wait(&a->check_free, &a->mu);
 	a->checking++;
 	pthread_mutex_unlock(&a->mu);
-	rc = users_check(a->users, user != NULL ? user : "", password != NULL ? password : "", err);
+	/* the stamp before the check: a password changed meanwhile ends the session */
+	if (users_stamp(a->users, user, &stamp) != 0)
+		stamp = 0; /* no such user: the check below fails */
+	rc = users_check(a->users, user, password != NULL ? password : "", err);
 	pthread_mutex_lock(&a->mu);
 	a->checking--;
 	pthread_cond_signal(&a->check_free);
@@ -416,7 +429,7 @@ int auth_login(struct auth *a, const char *user, const char *password, const cha
 	time_t now = a->now(a->now_ctx);
 	au_limit_leave(a, c, rc == 0, now);
 	if (rc == 0)
-		rc = au_issue(a, user, kind, now, id, err);
+		rc = au_issue(a, user, stamp, kind, now, id, err);
 	pthread_mutex_unlock(&a->mu);
 	if (rc == 0 && kind == AUTH_SESSION && csrf != NULL)
 		au_csrf(id, csrf);

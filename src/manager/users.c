@@ -804,6 +804,36 @@ size_t users_count(struct users *u)
 	return n;
 }
 
+/* A digest of rec's salt and key: changes with every new password (new salt). */
+static uint64_t rec_stamp(const struct us_rec *rec)
+{
+	unsigned char buf[2 * US_BYTES_MAX], md[EVP_MAX_MD_SIZE];
+	uint64_t stamp = 0;
+
+	memcpy(buf, rec->salt, rec->salt_len);
+	memcpy(buf + rec->salt_len, rec->key, rec->key_len);
+	if (EVP_Digest(buf, rec->salt_len + rec->key_len, md, NULL, EVP_sha256(), NULL) == 1)
+		memcpy(&stamp, md, sizeof(stamp));
+	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(md, sizeof(md));
+	return stamp;
+}
+
+int users_stamp(struct users *u, const char *name, uint64_t *stamp)
+{
+	uintptr_t i = 0;
+
+	*stamp = 0;
+	pthread_mutex_lock(&u->mu);
+	users_refresh(u);
+	if (users_name_valid(name))
+		i = (uintptr_t)vg_hmap_get(u->list.by_name, name, strlen(name));
+	if (i != 0)
+		*stamp = rec_stamp(&u->list.recs[i - 1]);
+	pthread_mutex_unlock(&u->mu);
+	return i != 0 ? 0 : VG_ENOTFOUND;
+}
+
 int users_check(struct users *u, const char *name, const char *password, struct vg_err *err)
 {
 	unsigned char key[US_BYTES_MAX];

@@ -30,6 +30,7 @@
 #define MGR_USERS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "lib/err.h"
@@ -67,6 +68,14 @@ void users_free(struct users *u);
  */
 int users_check(struct users *u, const char *name, const char *password,
 		struct vg_err *err) VG_MUST_CHECK;
+
+/*
+ * A value that changes whenever name's password does (a digest of its
+ * salt and key, never the key itself), into *stamp: sessions remember it
+ * and end when it changes. VG_ENOTFOUND when name is not, or no longer, a
+ * user. Reloads the file first when it changed. Thread-safe.
+ */
+int users_stamp(struct users *u, const char *name, uint64_t *stamp) VG_MUST_CHECK;
 
 /* How many users are loaded (after a reload check). Thread-safe. */
 size_t users_count(struct users *u);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <pthread.h>
@@ -363,11 +364,62 @@ static void test_auth__threads_share_one_authenticator(void **state)
 	assert_int_equal(auth_count(f->auth), 0);
 }
 
+/* Keep only the lines of HOME/etc/dashboard.users that are not name's. */
+static void remove_user(struct fixture *f, const char *name)
+{
+	char path[128], tmp[136], line[512];
+	size_t n = strlen(name);
+
+	vg_test_fmt(path, sizeof(path), "%s/etc/dashboard.users", f->home);
+	vg_test_fmt(tmp, sizeof(tmp), "%s.new", path);
+	FILE *in = fopen(path, "r"), *out = fopen(tmp, "w");
+	assert_non_null(in);
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), in) != NULL)
+		if (strncmp(line, name, n) != 0 || line[n] != ':')
+			fputs(line, out);
+	fclose(in);
+	assert_int_equal(fchmod(fileno(out), 0600), 0);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+/* A new password (vigie passwd) ends the user's sessions and tokens, at once. */
+static void test_auth__a_new_password_ends_the_users_credentials(void **state)
+{
+	struct fixture *f = *state;
+	char s[AUTH_ID_TEXT], t[AUTH_ID_TEXT], b[AUTH_ID_TEXT], s2[AUTH_ID_TEXT];
+	struct vg_err err = VG_ERR_INIT;
+
+	login(f, AUTH_SESSION, ADDR, s, NULL);
+	login(f, AUTH_TOKEN, ADDR, t, NULL);
+	assert_int_equal(users_set_password(f->home, "bob", "bob-password", &err), 0);
+	assert_int_equal(auth_check_session(f->auth, s, NULL, NULL, &err), 0); /* another user */
+	assert_int_equal(
+	    auth_login(f->auth, "bob", "bob-password", ADDR, AUTH_SESSION, b, NULL, NULL, &err), 0);
+
+	assert_int_equal(users_set_password(f->home, "alice", "alice-new-password", &err), 0);
+	assert_int_equal(auth_check_session(f->auth, s, NULL, NULL, &err), VG_EPERM);
+	assert_int_equal(auth_check_token(f->auth, t, NULL, &err), VG_EPERM);
+	assert_int_equal(auth_check_session(f->auth, b, NULL, NULL, &err), 0);
+	assert_int_equal(auth_count(f->auth), 1); /* alice's two are gone */
+	assert_int_equal(auth_login(f->auth, "alice", "alice-new-password", ADDR, AUTH_SESSION, s2,
+				    NULL, NULL, &err),
+			 0);
+	assert_int_equal(auth_check_session(f->auth, s2, NULL, NULL, &err), 0);
+
+	/* a user taken out of the file loses hers too */
+	remove_user(f, "bob");
+	assert_int_equal(auth_check_session(f->auth, b, NULL, NULL, &err), VG_EPERM);
+	assert_int_equal(auth_check_session(f->auth, s2, NULL, NULL, &err), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_auth__session_login_gives_cookie_and_csrf),
+	    T(test_auth__a_new_password_ends_the_users_credentials),
 	    T(test_auth__wrong_password_and_unknown_user_get_no_id),
 	    T(test_auth__token_expires_after_900_s),
 	    T(test_auth__session_expires_when_idle),
