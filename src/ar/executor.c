@@ -6,6 +6,12 @@
  * and the executor thread's (the log shipping position). Commands travel
  * from one to the other in a mutex-guarded FIFO; an eventfd wakes the
  * thread, inotify on the log file wakes it for lines written by others.
+ *
+ * A command taken is also kept in ar_pending, in the same transaction,
+ * until the thread starts it: the row is deleted just before the run. So a
+ * stop, a reload or a crash with commands waiting loses none of them (the
+ * next open queues them again), and a command that had started is never
+ * started twice, whatever happened during its run.
  */
 #include "ar/executor.h"
 
@@ -27,6 +33,7 @@
 #include "ar/quarantine.h"
 #include "ar/script.h"
 #include "lib/clock.h"
+#include "lib/common.h"
 #include "lib/db.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -35,6 +42,10 @@
 
 static const char schema[] =
     "CREATE TABLE ar_taken(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL);";
+
+/* Added to schema 1 without a new version: older agents leave it alone. */
+static const char pending_schema[] =
+    "CREATE TABLE IF NOT EXISTS ar_pending(id INTEGER PRIMARY KEY, cmd TEXT NOT NULL);";
 
 /* A command taken, waiting for the thread. */
 struct pending {
@@ -57,7 +68,8 @@ struct ar_exec {
 	int script_limit_ms;
 	atomic_bool disabled;
 	sqlite3 *db_submit, *db_thread;
-	sqlite3_stmt *take;
+	sqlite3_stmt *take, *keep; /* db_submit's: ar_taken, ar_pending */
+	sqlite3_stmt *start;       /* db_thread's: a row of ar_pending goes */
 	struct ar_logship *ls;
 	pthread_mutex_t mu; /* guards the pending FIFO */
 	struct pending *head, **tail;
@@ -96,6 +108,42 @@ static bool runnable(const json_t *cmd)
 	       (strcmp(type, "active-response") == 0 || strcmp(type, "quarantine") == 0);
 }
 
+/* Into the FIFO for the thread; cmd is transferred. */
+static void queue(struct ar_exec *ex, uint64_t id, json_t *cmd)
+{
+	struct pending *p = vg_xcalloc(1, sizeof(*p));
+
+	p->id = id;
+	p->cmd = cmd;
+	pthread_mutex_lock(&ex->mu);
+	*ex->tail = p;
+	ex->tail = &p->next;
+	ex->npending++;
+	pthread_mutex_unlock(&ex->mu);
+}
+
+/* Record id as taken and, when it can run, keep its text until it starts: one transaction. */
+static int take(struct ar_exec *ex, const json_t *cmd, uint64_t id, const char *json, size_t len,
+		bool *duplicate, struct vg_err *err)
+{
+	int rc = vg_db_begin(ex->db_submit, err);
+
+	if (rc == 0) {
+		sqlite3_bind_int64(ex->take, 1, (sqlite3_int64)id);
+		sqlite3_bind_int64(ex->take, 2, vg_clock_ms(CLOCK_REALTIME));
+		rc = vg_db_step(ex->take, "record a command", err);
+	}
+	if (rc == 0)
+		*duplicate = sqlite3_changes(ex->db_submit) == 0;
+	if (rc == 0 && !*duplicate && runnable(cmd)) {
+		sqlite3_bind_int64(ex->keep, 1, (sqlite3_int64)id);
+		sqlite3_bind_text(ex->keep, 2, json, (int)VG_MIN(len, (size_t)INT32_MAX),
+				  SQLITE_STATIC);
+		rc = vg_db_step(ex->keep, "keep a command until it runs", err);
+	}
+	return vg_db_end(ex->db_submit, rc, err);
+}
+
 int ar_exec_submit(struct ar_exec *ex, const char *json, size_t len, uint64_t *id, bool *duplicate,
 		   struct vg_err *err)
 {
@@ -116,27 +164,15 @@ int ar_exec_submit(struct ar_exec *ex, const char *json, size_t len, uint64_t *i
 		goto out;
 	}
 	pthread_mutex_unlock(&ex->mu);
-	sqlite3_bind_int64(ex->take, 1, (sqlite3_int64)*id);
-	sqlite3_bind_int64(ex->take, 2, vg_clock_ms(CLOCK_REALTIME));
-	if ((rc = vg_db_step(ex->take, "record a command", err)) != 0)
-		goto out;
-	*duplicate = sqlite3_changes(ex->db_submit) == 0;
-	if (*duplicate)
+	if ((rc = take(ex, cmd, *id, json, len, duplicate, err)) != 0 || *duplicate)
 		goto out;
 	if (!runnable(cmd)) {
 		rc = vg_err_set(err, VG_EPARSE, "command %llu: unknown type",
 				(unsigned long long)*id);
 		goto out;
 	}
-	struct pending *p = vg_xcalloc(1, sizeof(*p));
-	p->id = *id;
-	p->cmd = cmd; /* transferred */
+	queue(ex, *id, cmd); /* transferred */
 	cmd = NULL;
-	pthread_mutex_lock(&ex->mu);
-	*ex->tail = p;
-	ex->tail = &p->next;
-	ex->npending++;
-	pthread_mutex_unlock(&ex->mu);
 	wake(ex);
 out:
 	json_decref(cmd);
@@ -411,6 +447,22 @@ static int poll_timeout(const struct ar_exec *ex, int behind)
 	return next < 0 ? 0 : next > 3600000 ? 3600000 : (int)next;
 }
 
+/*
+ * The command leaves ar_pending before it runs: from here on it is never
+ * started again. False (logged) when the row could not go: the command
+ * then waits in the table for the next start rather than risk a second run.
+ */
+static bool start(struct ar_exec *ex, uint64_t id)
+{
+	struct vg_err e = VG_ERR_INIT;
+
+	sqlite3_bind_int64(ex->start, 1, (sqlite3_int64)id);
+	if (vg_db_step(ex->start, "starting a command", &e) == 0)
+		return true;
+	vg_log_error("command %llu kept for the next start: %s", (unsigned long long)id, e.msg);
+	return false;
+}
+
 static void *thread_main(void *arg)
 {
 	struct ar_exec *ex = arg;
@@ -422,7 +474,8 @@ static void *thread_main(void *arg)
 	watch_log(ex);
 	while (!atomic_load(&ex->stop)) {
 		while (!atomic_load(&ex->stop) && (p = pop(ex)) != NULL) {
-			run_pending(ex, p);
+			if (start(ex, p->id))
+				run_pending(ex, p);
 			json_decref(p->cmd);
 			vg_free(p);
 		}
@@ -450,6 +503,30 @@ static int open_db(const char *home, sqlite3 **db, struct vg_err *err)
 	o.what = "active-response state";
 	rc = vg_db_open(path, &o, db, err);
 	vg_free(path);
+	return rc;
+}
+
+/* The commands a previous run took and did not start, in the order taken. */
+static int load_pending(struct ar_exec *ex, struct vg_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc =
+	    vg_db_prepare(ex->db_submit, "SELECT id, cmd FROM ar_pending ORDER BY id", &st, err);
+
+	while (rc == 0 && (rc = vg_db_step(st, "reading the waiting commands", err)) == 1) {
+		uint64_t id = (uint64_t)sqlite3_column_int64(st, 0);
+		json_t *cmd = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+		rc = 0;
+		if (cmd == NULL) { /* taken whole, so only a damaged file gets here */
+			vg_log_error("command %llu in %s is not JSON: not run",
+				     (unsigned long long)id, AR_EXEC_DB);
+			continue;
+		}
+		queue(ex, id, cmd);
+	}
+	sqlite3_finalize(st);
+	if (rc == 0 && ex->npending > 0)
+		vg_log_info("%zu active-response commands taken before wait to run", ex->npending);
 	return rc;
 }
 
@@ -483,9 +560,15 @@ int ar_exec_open(const struct ar_exec_opts *o, struct ar_exec **out, struct vg_e
 	    (rc = ar_roots_new(o->fim != NULL ? o->fim : &none, &ex->roots, err)) != 0 ||
 	    (rc = open_db(o->home, &ex->db_submit, err)) != 0 ||
 	    (rc = vg_db_schema(ex->db_submit, schema, 1, err)) != 0 ||
+	    (rc = vg_db_exec(ex->db_submit, pending_schema, "creating ar_pending", err)) != 0 ||
 	    (rc = vg_db_prepare(ex->db_submit, "INSERT OR IGNORE INTO ar_taken VALUES (?, ?)",
 				&ex->take, err)) != 0 ||
+	    (rc = vg_db_prepare(ex->db_submit, "INSERT INTO ar_pending VALUES (?, ?)", &ex->keep,
+				err)) != 0 ||
+	    (rc = load_pending(ex, err)) != 0 ||
 	    (rc = open_db(o->home, &ex->db_thread, err)) != 0 ||
+	    (rc = vg_db_prepare(ex->db_thread, "DELETE FROM ar_pending WHERE id = ?", &ex->start,
+				err)) != 0 ||
 	    (rc = ar_logship_open(ex->db_thread, o->home, o->emit, o->ctx, &ex->ls, err)) != 0)
 		goto out;
 out:
@@ -532,9 +615,9 @@ void ar_exec_close(struct ar_exec *ex)
 	if (ex == NULL)
 		return;
 	ar_exec_stop(ex);
-	while ((p = pop(ex)) != NULL) {
-		vg_log_warn("command %llu was taken and not run (stopping)",
-			    (unsigned long long)p->id);
+	if (ex->npending > 0)
+		vg_log_info("%zu active-response commands wait for the next start", ex->npending);
+	while ((p = pop(ex)) != NULL) { /* kept in ar_pending */
 		json_decref(p->cmd);
 		vg_free(p);
 	}
@@ -544,6 +627,8 @@ void ar_exec_close(struct ar_exec *ex)
 	}
 	ar_logship_close(ex->ls);
 	sqlite3_finalize(ex->take);
+	sqlite3_finalize(ex->keep);
+	sqlite3_finalize(ex->start);
 	vg_db_close(ex->db_thread);
 	vg_db_close(ex->db_submit);
 	ar_roots_free(ex->roots);

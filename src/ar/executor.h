@@ -8,7 +8,9 @@
  * taken with ar_exec_submit: its id is recorded in HOME/queue/ar.db before
  * the call returns, so an id taken once is never run again, even after a
  * crash or a redelivery (at most once; the caller acknowledges the command
- * after that). The executor's thread then runs the commands in order:
+ * after that), and the command is kept there until it starts, so none is
+ * lost to a stop or a crash (the next open queues them again). The
+ * executor's thread then runs the commands in order:
  *
  *   {"type":"active-response","name":N,"builtin":"quarantine"|"remove-threat"|null,
  *    "executable":E,"extra_args":A,"timeout":T,"target":{path,sha256,inode},"alert":{...}}
@@ -81,8 +83,8 @@ int ar_exec_submit(struct ar_exec *ex, const char *json, size_t len, uint64_t *i
  * host's <active-response><disabled> after a reload. Any thread. */
 void ar_exec_set_disabled(struct ar_exec *ex, bool disabled);
 
-/* Stop and join the thread; commands taken and not run are dropped (at
- * most once). Idempotent; NULL allowed. */
+/* Stop and join the thread; commands taken and not started stay in
+ * ar.db and run after the next open. Idempotent; NULL allowed. */
 void ar_exec_stop(struct ar_exec *ex);
 
 /* Stop if needed, free (NULL allowed). */

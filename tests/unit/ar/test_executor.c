@@ -544,12 +544,14 @@ static void test_executor__lines_written_by_others_shipped(void **state)
 	vg_free(tmp);
 }
 
-static void test_executor__stop_with_commands_pending(void **state)
+/* A stop, a reload or a crash with commands waiting: they run at the next start, once. */
+static void test_executor__commands_waiting_at_a_stop_run_at_the_next_start(void **state)
 {
 	struct fx *f = *state;
 	char *slow = script_cmd(20, "slow.sh", 0), *q = quarantine_cmd(f, 21);
 	char path[PATH_MAX];
 	int64_t t0;
+	int at = -1;
 
 	vg_test_fmt(path, sizeof(path), "%s/active-response/bin/slow.sh", f->home);
 	install_script(f, "slow.sh", 0);
@@ -562,18 +564,32 @@ static void test_executor__stop_with_commands_pending(void **state)
 	ar_exec_stop(f->ex); /* idempotent */
 	close_ex(f);
 	assert_true(mono_ms() - t0 < 4000);
-	/* 21 was dropped, never run, and never will be */
-	assert_int_equal(access(f->file, F_OK), 0);
-	open_ex(f);
+	assert_int_equal(access(f->file, F_OK), 0); /* 21 did not run... */
+	rec_clear(&f->rec);
+	start_ex(f); /* ...and does now, taken once still */
+	must_wait(f, 0, " Quarantined threat", "\"command_id\":\"21\"", &at);
+	assert_int_equal(access(f->file, F_OK), -1);
 	submit_ok(f, q, 21, true);
 	close_ex(f);
 
-	/* taken without a thread ever started: close drops it */
+	/* taken without a thread ever started (a crash right after the ACK) */
+	vg_test_write_file(f->file, EICAR, 0644);
 	open_ex(f);
 	vg_free(q);
 	q = quarantine_cmd(f, 22);
 	submit_ok(f, q, 22, false);
 	close_ex(f);
+	assert_int_equal(access(f->file, F_OK), 0);
+	rec_clear(&f->rec);
+	start_ex(f);
+	must_wait(f, 0, " Quarantined threat", "\"command_id\":\"22\"", &at);
+	assert_int_equal(quarantined(f), 2);
+	/* run: not kept any more, so a third start runs nothing */
+	close_ex(f);
+	rec_clear(&f->rec);
+	vg_test_write_file(f->file, EICAR, 0644);
+	start_ex(f);
+	assert_int_equal(rec_wait(&f->rec, 0, QUIET_MS, "Quarantined", (const char *)NULL), -1);
 	assert_int_equal(access(f->file, F_OK), 0);
 	ar_exec_stop(NULL);
 	ar_exec_close(NULL);
@@ -598,10 +614,14 @@ static void test_executor__too_many_pending_refused(void **state)
 		    AR_EXEC_PENDING_MAX + 1);
 	assert_int_equal(submit(f, cmd, &id, &dup), VG_ETOOBIG);
 	assert_false(dup);
-	/* not recorded: taken once there is room (after a restart here) */
-	close_ex(f);
-	open_ex(f);
-	submit_ok(f, cmd, AR_EXEC_PENDING_MAX + 1, false);
+	/* not recorded: taken once there is room, when the thread has run the others */
+	assert_int_equal(ar_exec_start(f->ex, &f->err), 0);
+	int64_t until = mono_ms() + WAIT_MS;
+	int rc;
+	while ((rc = submit(f, cmd, &id, &dup)) == VG_ETOOBIG && mono_ms() < until)
+		usleep(10 * 1000);
+	assert_int_equal(rc, 0);
+	assert_false(dup);
 }
 
 static void test_executor__quarantine_ops(void **state)
@@ -648,8 +668,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_executor__lines_written_by_others_shipped, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(test_executor__stop_with_commands_pending, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_executor__commands_waiting_at_a_stop_run_at_the_next_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_executor__too_many_pending_refused, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_executor__quarantine_ops, setup, teardown),

@@ -37,6 +37,19 @@ static void exec_ok(sqlite3 *db, const char *sql)
 		fail_msg("%s: %s", sql, err.msg);
 }
 
+/* The database at path, with a table t of blobs. */
+static sqlite3 *open_table(const char *path)
+{
+	struct vg_db_opts o = VG_DB_OPTS_INIT;
+	struct vg_err err = VG_ERR_INIT;
+	sqlite3 *db = NULL;
+
+	if (vg_db_open(path, &o, &db, &err) != 0)
+		fail_msg("open %s: %s", path, err.msg);
+	exec_ok(db, "CREATE TABLE t (b BLOB)");
+	return db;
+}
+
 static off_t wal_size(const char *db)
 {
 	char wal[160];
@@ -57,11 +70,9 @@ static void test_dbckpt__a_busy_writer_keeps_a_bounded_wal(void **state)
 	struct vg_db_opts o = VG_DB_OPTS_INIT;
 	struct vg_err err = VG_ERR_INIT;
 	struct vg_db_ckpt *c = NULL;
-	sqlite3 *db = NULL;
+	sqlite3 *db = open_table(d->db);
 	off_t max_wal = 0;
 
-	assert_int_equal(vg_db_open(d->db, &o, &db, &err), 0);
-	exec_ok(db, "CREATE TABLE t (b BLOB)");
 	assert_int_equal(vg_db_ckpt_start(db, d->db, &o, PAGES, &c, &err), 0);
 	for (int i = 0; i < COMMITS; i++) {
 		exec_ok(db, "INSERT INTO t VALUES (zeroblob(16384))");
@@ -87,10 +98,8 @@ static void test_dbckpt__small_wal_is_left_alone(void **state)
 	struct vg_db_opts o = VG_DB_OPTS_INIT;
 	struct vg_err err = VG_ERR_INIT;
 	struct vg_db_ckpt *c = NULL;
-	sqlite3 *db = NULL;
+	sqlite3 *db = open_table(d->db);
 
-	assert_int_equal(vg_db_open(d->db, &o, &db, &err), 0);
-	exec_ok(db, "CREATE TABLE t (b BLOB)");
 	assert_int_equal(vg_db_ckpt_start(db, d->db, &o, 1000, &c, &err), 0);
 	exec_ok(db, "INSERT INTO t VALUES (zeroblob(16384))");
 	assert_int_equal(vg_db_ckpt_runs(c), 0);
@@ -105,10 +114,9 @@ static void test_dbckpt__unopenable_database_is_an_error(void **state)
 	struct vg_db_opts o = VG_DB_OPTS_INIT;
 	struct vg_err err = VG_ERR_INIT;
 	struct vg_db_ckpt *c = (struct vg_db_ckpt *)&err; /* must be reset to NULL */
-	sqlite3 *db = NULL;
+	sqlite3 *db = open_table(d->db);
 	char missing[192];
 
-	assert_int_equal(vg_db_open(d->db, &o, &db, &err), 0);
 	vg_test_fmt(missing, sizeof(missing), "%s/no/such/dir/t.db", d->dir);
 	assert_int_equal(vg_db_ckpt_start(db, missing, &o, 16, &c, &err), VG_ENOTFOUND);
 	assert_null(c);
