@@ -222,15 +222,17 @@ bool vg_str_is_name(const char *s, size_t len)
 	return true;
 }
 
+/* Each byte's value as a hex digit plus one, 0 for the other bytes: a
+ * table, since digests are decoded per file scanned and per alert stored. */
+static const unsigned char hex_value[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 int vg_hex_digit(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return (int)hex_value[(unsigned char)c] - 1;
 }
 
 int vg_hex_decode(const char *hex, unsigned char *dst, size_t cap, size_t *n)
@@ -241,10 +243,11 @@ int vg_hex_decode(const char *hex, unsigned char *dst, size_t cap, size_t *n)
 	if (len % 2 != 0 || len / 2 > cap)
 		return VG_EPARSE;
 	for (size_t i = 0; i < len / 2; i++) {
-		int hi = vg_hex_digit(hex[2 * i]), lo = vg_hex_digit(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
+		unsigned hi = hex_value[(unsigned char)hex[2 * i]];
+		unsigned lo = hex_value[(unsigned char)hex[2 * i + 1]];
+		if (hi == 0 || lo == 0)
 			return VG_EPARSE;
-		dst[i] = (unsigned char)(hi << 4 | lo);
+		dst[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
 	}
 	*n = len / 2;
 	return 0;

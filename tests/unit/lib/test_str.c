@@ -77,6 +77,18 @@ static void test_str__hex_round_trip(void **state)
 	assert_int_equal(vg_hex_decode("00112233445566778899", back, sizeof(back), &n),
 			 VG_EPARSE); /* longer than the buffer */
 	assert_int_equal(n, 0);
+	/* every byte: exactly 0-9, a-f, A-F are digits, with their values */
+	for (int c = 0; c < 256; c++) {
+		int want = c >= '0' && c <= '9'   ? c - '0'
+			   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			   : c >= 'A' && c <= 'F' ? c - 'A' + 10
+						  : -1;
+		char pair[3] = {'1', (char)c, '\0'};
+		assert_int_equal(vg_hex_digit((char)c), want);
+		if (c != 0)
+			assert_int_equal(vg_hex_decode(pair, back, sizeof(back), &n) == 0,
+					 want >= 0);
+	}
 }
 
 static void test_str__comma_list_items(void **state)
