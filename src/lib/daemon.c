@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lib/fs.h"
@@ -60,6 +61,29 @@ static int detach(void)
 	return chdir("/");
 }
 
+/*
+ * Open files: the soft limit up to the hard one (at most
+ * VG_DAEMON_NOFILE_MAX). A shell's 1024 caps a manager near a thousand
+ * agents and the hashing queue at a few hundred files; systemd's hard
+ * limit is 524288. Nothing here uses select(2), so descriptors above 1024
+ * are fine. A failure only leaves the limit as it was.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > VG_DAEMON_NOFILE_MAX
+			  ? VG_DAEMON_NOFILE_MAX
+			  : rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		vg_log_debug("open files limit left as it is: %s", strerror(errno));
+}
+
 int vg_daemon_start(const struct vg_daemon_opts *o, struct vg_pidfile **pidfile, struct vg_err *err)
 {
 	struct vg_pidfile *pf = NULL;
@@ -76,6 +100,7 @@ int vg_daemon_start(const struct vg_daemon_opts *o, struct vg_pidfile **pidfile,
 	path = vg_xasprintf("%s/logs/vigie.log", o->home);
 	if ((rc = vg_log_open(path, o->foreground, err)) != 0)
 		goto out;
+	raise_nofile();
 	if (!o->foreground && detach() != 0) {
 		rc = vg_err_errno(err, errno, "cannot daemonize");
 		goto out;

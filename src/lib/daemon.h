@@ -4,8 +4,9 @@
  * vigie-agent and vigie-manager share one start-up sequence, in this order
  * so that each failure is reported on the terminal that started the daemon:
  * create the HOME directories, take the pid file's lock (one daemon per
- * HOME), open HOME/logs/vigie.log, detach from the terminal unless asked to
- * stay in the foreground, then write the final pid. Signals are handled on
+ * HOME), open HOME/logs/vigie.log, raise the open files limit to the hard
+ * one (at most VG_DAEMON_NOFILE_MAX), detach from the terminal unless asked
+ * to stay in the foreground, then write the final pid. Signals are handled on
  * a dedicated thread with sigwait (vg_daemon_signals blocks them in every
  * thread), so handlers never run inside library code.
  */
@@ -19,6 +20,8 @@
 
 #include "lib/err.h"
 #include "lib/pidfile.h"
+
+#define VG_DAEMON_NOFILE_MAX 1048576 /* open files asked for at most */
 
 struct vg_daemon_opts {
 	const char *home;        /* HOME (-D) */
