@@ -190,15 +190,12 @@ int store_writer_add(struct store_writer *w, const struct store_alert *a, struct
 	for (size_t i = 0; i < SW_NSTR; i++) {
 		const char *s = *sw_field(&in, i);
 		size_t len = s == NULL ? 0 : i == SW_NSTR - 1 ? in.json_len : strlen(s);
-		if (len >= SW_ROW_MAX)
+		size += s == NULL ? 0 : len + 1;
+		if (size > SW_ROW_MAX) /* which also keeps each length below SW_NULL */
 			return vg_err_set(err, VG_ETOOBIG, "alert store: alert %.64s is too large",
 					  a->id != NULL ? a->id : "");
 		h.len[i] = s == NULL ? SW_NULL : (uint32_t)len;
-		size += s == NULL ? 0 : len + 1;
 	}
-	if (size > SW_ROW_MAX)
-		return vg_err_set(err, VG_ETOOBIG, "alert store: alert %.64s is too large",
-				  a->id != NULL ? a->id : "");
 	h.size = (uint32_t)((size + 7) & ~(size_t)7);
 	if (w->fill == NULL)
 		w->fill = sw_take(w);
