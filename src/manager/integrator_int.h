@@ -107,7 +107,8 @@ void int__log(struct integrator *it, const struct mgr_intlog_entry *e);
 /* Whether a virustotal block takes alert a; its head is enough (store_follow's want). */
 bool int__vt_wants(const struct integrator *it, const struct store_alert *a);
 
-/* A job for alert a if it needs a verdict; inside the open transaction. */
+/* A job for alert a, which int__vt_wants took, if it needs a verdict;
+ * inside the open transaction. */
 int int__vt_take_alert(struct integrator *it, const struct store_alert *a,
 		       struct vg_err *err) VG_MUST_CHECK;
 

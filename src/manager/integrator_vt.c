@@ -245,8 +245,8 @@ int int__vt_take_alert(struct integrator *it, const struct store_alert *a, struc
 	bool added = false;
 	int rc;
 
-	if (!int__vt_wants(it, a) || a->sha256 == NULL ||
-	    strlen(a->sha256) != VT_SHA256_HEX || strcmp(a->sha256, EMPTY_SHA256) == 0)
+	if (a->sha256 == NULL || strlen(a->sha256) != VT_SHA256_HEX ||
+	    strcmp(a->sha256, EMPTY_SHA256) == 0)
 		return 0;
 	alert_facts(a, &f);
 	job_from_alert(it, a, &f, &j);

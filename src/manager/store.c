@@ -1188,28 +1188,31 @@ static void store_head(sqlite3_stmt *st, struct store_alert *a)
 		a->groups = NULL; /* stored as "" (store_class) */
 }
 
-/* Hand row (the current row of RS_ROWS, or read by number) to fn: 1 when fn stops. */
-static int store_follow_row(struct store_reader *r, sqlite3_stmt *rows, int64_t row,
-			    store_follow_fn fn, void *ctx, struct vg_err *err)
+/* The row st is on (STORE_COLS) to fn: 1 when fn stops. */
+static int store_hand(sqlite3_stmt *st, int64_t row, store_follow_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = rows != NULL ? rows : r->st[RS_ROW];
 	struct store_cursor pos;
 	struct store_alert a;
 	char idbuf[STORE_ID_MAX];
-	int rc = 1;
 
-	if (rows == NULL) {
-		sqlite3_bind_int64(st, 1, row);
-		rc = vg_db_step(st, "reading a followed alert", err);
-	}
-	if (rc == 1) {
-		store_row(st, &a, &pos, idbuf);
-		rc = fn(ctx, row, &a) != 0 ? 1 : 0;
-	} else if (rc == 0) {
+	store_row(st, &a, &pos, idbuf);
+	return fn(ctx, row, &a) != 0;
+}
+
+/* Row number row, whose head was wanted, read whole (RS_ROW) to fn: 1 when fn stops. */
+static int store_hand_wanted(struct store_reader *r, int64_t row, store_follow_fn fn, void *ctx,
+			     struct vg_err *err)
+{
+	sqlite3_stmt *st = r->st[RS_ROW];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, row);
+	rc = vg_db_step(st, "reading a followed alert", err);
+	if (rc == 1)
+		rc = store_hand(st, row, fn, ctx);
+	else if (rc == 0)
 		rc = vg_err_set(err, VG_EINTERNAL, "alert store: row %" PRId64 " vanished", row);
-	}
-	if (rows == NULL)
-		vg_db_reset(st);
+	vg_db_reset(st);
 	return rc;
 }
 
@@ -1225,13 +1228,12 @@ static int store_follow_rows(struct store_reader *r, struct store_follow *f, sto
 	while ((rc = vg_db_step(st, "following alerts", err)) == 1) {
 		int64_t row = sqlite3_column_int64(st, 0);
 		struct store_alert head;
-		bool wanted = true;
-		if (f->want != NULL) {
+		if (f->want == NULL) {
+			rc = store_hand(st, row, fn, ctx);
+		} else {
 			store_head(st, &head);
-			wanted = f->want(ctx, &head);
+			rc = f->want(ctx, &head) ? store_hand_wanted(r, row, fn, ctx, err) : 0;
 		}
-		rc = wanted ? store_follow_row(r, f->want == NULL ? st : NULL, row, fn, ctx, err)
-			    : 0;
 		if (rc != 0)
 			break;
 		f->through = row;

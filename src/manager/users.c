@@ -78,6 +78,7 @@ struct us_rec {
 	size_t salt_len;
 	unsigned char key[US_BYTES_MAX];
 	size_t key_len;
+	uint64_t stamp; /* rec_stamp, computed when the file is read */
 };
 
 /* A parsed file: records and a name -> index + 1 map. */
@@ -243,6 +244,21 @@ static void list_free(struct us_list *l)
 	*l = (struct us_list){0};
 }
 
+/* A digest of rec's salt and key: changes with every new password (new salt). */
+static uint64_t rec_stamp(const struct us_rec *rec)
+{
+	unsigned char buf[2 * US_BYTES_MAX], md[EVP_MAX_MD_SIZE];
+	uint64_t stamp = 0;
+
+	memcpy(buf, rec->salt, rec->salt_len);
+	memcpy(buf + rec->salt_len, rec->key, rec->key_len);
+	if (EVP_Digest(buf, rec->salt_len + rec->key_len, md, NULL, EVP_sha256(), NULL) == 1)
+		memcpy(&stamp, md, sizeof(stamp));
+	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(md, sizeof(md));
+	return stamp;
+}
+
 /* Parse one user line (NUL-terminated, no newline) into rec. */
 static int line_parse(const char *line, const char *path, size_t lineno, struct us_rec *rec,
 		      struct vg_err *err)
@@ -325,6 +341,7 @@ static int parse_one(void *ctx, const char *line, size_t lineno, struct vg_err *
 	if (l->n >= USERS_MAX)
 		return vg_err_set(err, VG_ETOOBIG, "%s:%zu: more than %d users", c->path, lineno,
 				  USERS_MAX);
+	rec.stamp = rec_stamp(&rec);
 	l->recs = vg_xreallocarray(l->recs, l->n + 1, sizeof(*l->recs));
 	l->recs[l->n++] = rec;
 	vg_hmap_put(l->by_name, rec.name, strlen(rec.name), (void *)(uintptr_t)l->n);
@@ -804,21 +821,6 @@ size_t users_count(struct users *u)
 	return n;
 }
 
-/* A digest of rec's salt and key: changes with every new password (new salt). */
-static uint64_t rec_stamp(const struct us_rec *rec)
-{
-	unsigned char buf[2 * US_BYTES_MAX], md[EVP_MAX_MD_SIZE];
-	uint64_t stamp = 0;
-
-	memcpy(buf, rec->salt, rec->salt_len);
-	memcpy(buf + rec->salt_len, rec->key, rec->key_len);
-	if (EVP_Digest(buf, rec->salt_len + rec->key_len, md, NULL, EVP_sha256(), NULL) == 1)
-		memcpy(&stamp, md, sizeof(stamp));
-	OPENSSL_cleanse(buf, sizeof(buf));
-	OPENSSL_cleanse(md, sizeof(md));
-	return stamp;
-}
-
 int users_stamp(struct users *u, const char *name, uint64_t *stamp)
 {
 	uintptr_t i = 0;
@@ -829,7 +831,7 @@ int users_stamp(struct users *u, const char *name, uint64_t *stamp)
 	if (users_name_valid(name))
 		i = (uintptr_t)vg_hmap_get(u->list.by_name, name, strlen(name));
 	if (i != 0)
-		*stamp = rec_stamp(&u->list.recs[i - 1]);
+		*stamp = u->list.recs[i - 1].stamp;
 	pthread_mutex_unlock(&u->mu);
 	return i != 0 ? 0 : VG_ENOTFOUND;
 }
