@@ -95,7 +95,7 @@ static int scan_item(void *arg, const struct fim_walk_item *it)
 		return 0;
 	}
 	job->which = FIM_CHECK_SUM;
-	job->fd = openat(it->dirfd, it->name, FIM_POOL_OPEN_FLAGS);
+	fim_job_open_at(job, it->parent, it->name);
 	fim_pool_submit(r->pool, job); /* transferred */
 	scan_drain(r);
 	return 0;

@@ -32,10 +32,19 @@
 
 #include "lib/common.h"
 #include "lib/db.h"
+#include "lib/dbckpt.h"
 #include "lib/mem.h"
 #include "lib/str.h"
 
 #define BL_SCHEMA_VERSION 2
+
+/*
+ * WAL frames (4 KiB pages) that start a checkpoint on the checkpointer's
+ * thread: a baseline build's WAL goes into the database file while the scan
+ * goes on, and closing copies only what the last 4 MiB left (SQLite's own
+ * checkpoint in the engine's thread cost a 100k-file build ~4% at close).
+ */
+#define BL_WAL_PAGES 1024
 
 enum bl_stmt {
 	ST_GET,
@@ -123,8 +132,9 @@ struct fim_baseline {
 	sqlite3 *db;
 	char *path; /* for messages */
 	sqlite3_stmt *st[ST_COUNT_ALL_STMTS];
-	bool walking;   /* inside a foreach_under callback */
-	char *row_path; /* NUL-terminated copy of the current walk row's path */
+	struct vg_db_ckpt *ckpt; /* the WAL's checkpoints, off the engine's thread */
+	bool walking;            /* inside a foreach_under callback */
+	char *row_path;          /* NUL-terminated copy of the current walk row's path */
 	size_t row_path_cap;
 };
 
@@ -181,14 +191,6 @@ static int bl_init_schema(struct fim_baseline *bl, struct vg_err *err)
 	int version = 0;
 	int rc;
 
-	/*
-	 * Checkpoints (each with two fdatasync calls that stall the engine
-	 * thread) happen every 40 MiB of WAL instead of every 4 MiB: a baseline
-	 * build then checkpoints about once, at close.
-	 */
-	rc = sqlite3_exec(bl->db, "PRAGMA wal_autocheckpoint = 10000;", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return bl_fail(bl, rc, "setting the checkpoint interval", err);
 	rc = bl_user_version(bl, &version, err);
 	if (rc != 0)
 		return rc;
@@ -238,6 +240,8 @@ int fim_baseline_open(const char *path, struct fim_baseline **out, struct vg_err
 	rc = bl_init_schema(bl, err);
 	if (rc == 0)
 		rc = vg_db_prepare_all(bl->db, bl_sql, ST_COUNT_ALL_STMTS, bl->st, err);
+	if (rc == 0 && strcmp(path, ":memory:") != 0) /* no WAL there */
+		rc = vg_db_ckpt_start(bl->db, path, &o, BL_WAL_PAGES, &bl->ckpt, err);
 	if (rc != 0) {
 		fim_baseline_close(bl);
 		return rc;
@@ -250,6 +254,7 @@ void fim_baseline_close(struct fim_baseline *bl)
 {
 	if (bl == NULL)
 		return;
+	vg_db_ckpt_stop(bl->ckpt);
 	vg_db_finalize_all(bl->st, ST_COUNT_ALL_STMTS);
 	/* an open transaction is rolled back by SQLite */
 	sqlite3_close(bl->db);

@@ -5,7 +5,9 @@
  * (table file_entry, close to Wazuh's fim.db). A baseline has exactly one
  * writer: the engine thread that owns the handle. Writes are grouped in
  * explicit transactions (fim_baseline_begin/commit) for speed; the caller
- * decides the batch boundaries.
+ * decides the batch boundaries. The WAL is copied into the database file
+ * by a checkpointer thread of the handle's own (lib/dbckpt.h), so commits
+ * never do it and a close copies at most the last 4 MiB.
  *
  * Paths are stored as BLOBs: they are bytes, not text, and may hold any
  * byte but NUL.

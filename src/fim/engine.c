@@ -1,10 +1,12 @@
 /*
  * engine.c - The FIM engine: one thread that owns the baseline.
  *
- * Thread model: the engine thread runs fim_engine_run; the hashing pool has
- * its own workers; the watcher has its own thread and only pushes into the
- * change queue. The engine waits on one wake-up flag (lib/notify.h) that every
- * producer (watcher push, finished hash job, stop request) kicks.
+ * Thread model: the engine thread runs fim_engine_run and the walks; the
+ * hashing pool has its own workers, which open the walked files relative to
+ * their directories (fim_job_open_at); the baseline checkpoints its WAL on
+ * a thread of its own; the watcher has its own thread and only pushes into
+ * the change queue. The engine waits on one wake-up flag (lib/notify.h)
+ * that every producer (watcher push, finished hash job, stop request) kicks.
  *
  * A file goes through engine_consider (compare with the baseline, decide
  * whether its content must be read), possibly a pool job, then
@@ -297,7 +299,8 @@ static void engine_delete(struct fim_engine *e, const struct fim_entry *old,
 static void engine_job_done(struct fim_engine *e, struct fim_job *job)
 {
 	const struct fim_dir *dir = fim_config_dir_for(e->cfg, job->entry.path, &(int){0});
-	vg_hmap_del(e->inflight, job->entry.path, job->entry.path_len);
+	if (vg_hmap_count(e->inflight) > 0) /* none during walks: spare the hashing */
+		vg_hmap_del(e->inflight, job->entry.path, job->entry.path_len);
 	if (dir == NULL) {
 		fim_job_free(job);
 		return;
@@ -311,7 +314,8 @@ static void engine_job_done(struct fim_engine *e, struct fim_job *job)
 			      (enum fim_event_mode)job->mode);
 	}
 	/* changed again while it was being hashed: look once more */
-	if (vg_hmap_del(e->again, job->entry.path, job->entry.path_len) != NULL)
+	if (vg_hmap_count(e->again) > 0 &&
+	    vg_hmap_del(e->again, job->entry.path, job->entry.path_len) != NULL)
 		fim_changeq_push(e->changes, job->entry.path, job->entry.path_len,
 				 FIM_WATCH_CHANGED);
 	e->hashed++;
@@ -338,18 +342,13 @@ static void engine_drain_all(struct fim_engine *e)
 	}
 }
 
-/* Queue job for hashing; a walk hands over the file opened relative to its directory. */
+/* Queue job for hashing; a walk's worker opens the file relative to its directory. */
 static void engine_submit(struct fim_engine *e, struct fim_job *job, const struct fim_walk_item *it)
 {
-	if (it->dirfd >= 0) {
-		job->fd = openat(it->dirfd, it->name, FIM_POOL_OPEN_FLAGS);
-		if (job->fd < 0 && errno == ENOENT) {
-			fim_job_free(job); /* gone already: the sweep or realtime will say */
-			return;
-		}
-	} else {
+	if (it->parent != NULL)
+		fim_job_open_at(job, it->parent, it->name);
+	else
 		vg_hmap_put(e->inflight, job->entry.path, job->entry.path_len, e);
-	}
 	fim_pool_submit(e->pool, job); /* transferred */
 	engine_drain(e);
 }
@@ -380,7 +379,7 @@ static int engine_lookup(struct fim_engine *e, struct fim_job *job, bool lookup)
 /*
  * Compare the file of it with the baseline (unless lookup is false: the
  * baseline was empty when the walk began) and hash it if its content may
- * have changed. it->dirfd is -1 outside walks; it->st is NULL when the walk
+ * have changed. it->parent is NULL outside walks; it->st is NULL when the walk
  * did not stat a regular file (the pool's fstat will).
  */
 static void engine_consider(struct fim_engine *e, const struct fim_walk_item *it,
@@ -682,7 +681,7 @@ static void engine_change(struct fim_engine *e, const struct fim_change *c)
 		return;
 	if (!fim_walk_accepts(e->cfg, dir, c->path, depth > 0 ? depth - 1 : 0, &st))
 		return;
-	struct fim_walk_item it = {c->path, c->len, &st, dir, -1, NULL};
+	struct fim_walk_item it = {c->path, c->len, &st, dir, NULL, NULL};
 	engine_consider(e, &it, FIM_MODE_REALTIME, true);
 }
 

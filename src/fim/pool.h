@@ -5,10 +5,12 @@
  * Jobs go in through a bounded queue (fim_pool_submit blocks when it is
  * full: backpressure, not loss) and come back, finished, on a done list
  * that the owner drains with fim_pool_take_done. The done callback runs on
- * a worker thread each time a job finishes so the owner can wake up.
+ * a worker thread when finished jobs land on an empty done list, so the
+ * owner can wake up: it must then take the whole list.
  *
- * A worker opens the file itself when the job has no fd (O_NOFOLLOW |
- * O_NONBLOCK, so a FIFO swapped in at the last moment never blocks it),
+ * A worker opens the file itself, relative to the directory the walk found
+ * it in (fim_job_open_at) or else by its path, with O_NOFOLLOW |
+ * O_NONBLOCK, so a FIFO swapped in at the last moment never blocks it;
  * checks with fstat that it is still a regular file, and hashes it unless
  * it is over max_size (then hash_state is FIM_HASH_TOO_BIG).
  */
@@ -21,6 +23,7 @@
 
 #include "fim/entry.h"
 #include "lib/err.h"
+#include "lib/fdref.h"
 
 /* How a file to hash is opened: never follow a link, never block on a FIFO. */
 #define FIM_POOL_OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
@@ -29,8 +32,10 @@ struct fim_job {
 	struct fim_entry entry; /* in: path and lstat; out: digests, hash_state */
 	struct fim_entry old;   /* carried for the owner; not touched */
 	bool has_old;
-	bool vanished;     /* out: the file was gone when the worker got to it */
-	int fd;            /* in: an open fd to hash (closed by the pool) or -1 */
+	bool vanished;       /* out: the file was gone when the worker got to it */
+	struct vg_fdref *at; /* in: open path + name_off relative to this
+				directory (see fim_job_open_at), or NULL */
+	size_t name_off;
 	unsigned which;    /* digests wanted: FIM_CHECK_MD5 | ... */
 	uint64_t max_size; /* 0 = no limit */
 	int mode;          /* carried for the owner */
@@ -50,8 +55,11 @@ uint64_t fim_pool_in_flight(struct fim_pool *p);
 /* Stop and join the workers; unfinished jobs are dropped. NULL allowed. */
 void fim_pool_free(struct fim_pool *p);
 
-/* A new job for path (copied), fd -1. */
+/* A new job for path (copied), opened by its path. */
 struct fim_job *fim_job_new(const char *path, size_t len);
+/* Open job's file as name relative to dir (a reference is taken); name is
+ * the last component of the job's path (else the path is opened). */
+void fim_job_open_at(struct fim_job *job, struct vg_fdref *dir, const char *name);
 void fim_job_free(struct fim_job *job);
 
 #endif

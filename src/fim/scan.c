@@ -20,6 +20,7 @@
 
 #include "fim/entry.h"
 #include "lib/buf.h"
+#include "lib/fdref.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -42,9 +43,9 @@ struct walk_name {
 };
 
 struct walk_frame {
-	DIR *dir;
-	size_t path_len; /* length of this directory's path in the buffer */
-	int depth;       /* depth of the files directly inside it */
+	struct vg_fdref *fd; /* the directory, shared with the jobs of its files */
+	size_t path_len;     /* length of this directory's path in the buffer */
+	int depth;           /* depth of the files directly inside it */
 	dev_t dev;
 	ino_t ino;
 	struct walk_name *names; /* the listing, sorted by name */
@@ -134,10 +135,19 @@ static int walk_list(struct walk_frame *f)
 {
 	size_t cap = 0;
 	struct dirent *de;
+	/* a stream of its own: closedir must not close the shared descriptor */
+	int fd = fcntl(vg_fdref_fd(f->fd), F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 
+	if (d == NULL) {
+		int errnum = errno;
+		if (fd >= 0)
+			close(fd);
+		return errnum;
+	}
 	vg_buf_init(&f->arena, WALK_LISTING_MAX);
 	errno = 0;
-	while ((de = readdir(f->dir)) != NULL) {
+	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (f->n == cap) {
@@ -145,36 +155,36 @@ static int walk_list(struct walk_frame *f)
 			f->names = vg_xreallocarray(f->names, cap, sizeof(*f->names));
 		}
 		f->names[f->n] = (struct walk_name){f->arena.len, de->d_type};
-		if (vg_buf_append(&f->arena, de->d_name, strlen(de->d_name) + 1) != 0)
-			return ENOMEM; /* over WALK_LISTING_MAX: listed as far as it fits */
+		if (vg_buf_append(&f->arena, de->d_name, strlen(de->d_name) + 1) != 0) {
+			errno = ENOMEM; /* over WALK_LISTING_MAX: listed as far as it fits */
+			break;
+		}
 		f->n++;
 	}
-	if (errno != 0)
-		return errno;
+	int errnum = errno;
+	closedir(d);
+	if (errnum != 0)
+		return errnum;
 	if (f->n > 1) /* an empty listing has no array at all */
 		qsort_r(f->names, f->n, sizeof(*f->names), name_cmp, f->arena.data);
 	return 0;
 }
 
+/* Push the directory open as fd (transferred) and list it; 0 or an errno. */
 static int walk_push(struct walk *w, int fd, const struct stat *st, int depth)
 {
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		walk_log_skip(w->path.data, w->path.len, "cannot read directory", errno);
-		close(fd);
-		return 0;
-	}
 	if (w->depth_used == w->depth_cap) {
 		w->depth_cap = w->depth_cap != 0 ? w->depth_cap * 2 : 16;
 		w->stack = vg_xreallocarray(w->stack, w->depth_cap, sizeof(*w->stack));
 	}
 	struct walk_frame *f = &w->stack[w->depth_used++];
-	*f = (struct walk_frame){d,    w->path.len, depth, st->st_dev,    st->st_ino,
-				 NULL, 0,           0,     VG_BUF_INIT(0)};
+	*f = (struct walk_frame){vg_fdref_new(fd), w->path.len, depth, st->st_dev,
+				 st->st_ino,       NULL,        0,     0,
+				 VG_BUF_INIT(0)};
 	int err = walk_list(f);
 	if (err != 0)
 		walk_log_skip(w->path.data, w->path.len, "cannot list directory", err);
-	return 1;
+	return err;
 }
 
 /* Enter the directory named name (relative to parent) whose stat is st. */
@@ -201,12 +211,12 @@ static void walk_enter(struct walk *w, int parent, const char *name, const struc
 		close(fd);
 		return;
 	}
-	walk_push(w, fd, &now, depth);
+	(void)walk_push(w, fd, &now, depth); /* a listing cut short is logged and kept */
 }
 
 static int walk_entry(struct walk *w, struct walk_frame *f, const char *name, unsigned char type)
 {
-	int dfd = dirfd(f->dir);
+	int dfd = vg_fdref_fd(f->fd);
 	struct stat st;
 	size_t name_len = strlen(name);
 
@@ -220,7 +230,7 @@ static int walk_entry(struct walk *w, struct walk_frame *f, const char *name, un
 		st = (struct stat){.st_mode = S_IFREG};
 		if (!fim_walk_accepts(w->cfg, w->dir, w->path.data, f->depth, &st))
 			return 0;
-		struct fim_walk_item it = {w->path.data, w->path.len, NULL, w->dir, dfd, name};
+		struct fim_walk_item it = {w->path.data, w->path.len, NULL, w->dir, f->fd, name};
 		return w->fn(w->ctx, &it);
 	}
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -250,14 +260,14 @@ static int walk_entry(struct walk *w, struct walk_frame *f, const char *name, un
 	}
 	if (!fim_walk_accepts(w->cfg, w->dir, w->path.data, f->depth, &st))
 		return 0;
-	struct fim_walk_item it = {w->path.data, w->path.len, &st, w->dir, dfd, name};
+	struct fim_walk_item it = {w->path.data, w->path.len, &st, w->dir, f->fd, name};
 	return w->fn(w->ctx, &it);
 }
 
 static void walk_pop(struct walk *w)
 {
 	struct walk_frame *f = &w->stack[--w->depth_used];
-	closedir(f->dir);
+	vg_fdref_put(f->fd);
 	vg_free(f->names);
 	vg_buf_free(&f->arena);
 }
@@ -315,12 +325,13 @@ static int walk_start(struct walk *w, const char *start, struct vg_err *err)
 		int pfd = vg_fs_open_parent(start, &name);
 		if (pfd < 0)
 			return vg_err_errno(err, errno, "cannot scan %s", start);
+		struct vg_fdref *parent = vg_fdref_new(pfd);
 		if ((S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
 		    fim_walk_accepts(w->cfg, w->dir, start, depth > 0 ? depth - 1 : 0, &st)) {
-			struct fim_walk_item it = {start, w->path.len, &st, w->dir, pfd, name};
+			struct fim_walk_item it = {start, w->path.len, &st, w->dir, parent, name};
 			rc = w->fn(w->ctx, &it);
 		}
-		close(pfd);
+		vg_fdref_put(parent);
 		return rc;
 	}
 	if (strcmp(start, w->dir->path) != 0 && fim_config_ignored(w->cfg, start))
@@ -332,7 +343,7 @@ static int walk_start(struct walk *w, const char *start, struct vg_err *err)
 		close(fd);
 		return 0;
 	}
-	if (walk_push(w, fd, &st, depth) == 0)
+	if (walk_push(w, fd, &st, depth) != 0 && w->stack[0].n == 0)
 		return vg_err_set(err, VG_EINTERNAL, "cannot read directory %s", start);
 	return walk_run(w);
 }

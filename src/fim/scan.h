@@ -10,8 +10,8 @@
  * line). Directories are descended, not reported. Vanishing entries and a
  * directory replaced by a file mid-walk are skipped, not errors.
  *
- * The walker runs on the caller's thread and holds at most one open
- * descriptor per directory level.
+ * The walker runs on the caller's thread and holds one open descriptor per
+ * directory level, plus those its callback keeps (fim_walk_item.parent).
  */
 #ifndef FIM_SCAN_H
 #define FIM_SCAN_H
@@ -21,6 +21,7 @@
 
 #include "fim/config.h"
 #include "lib/err.h"
+#include "lib/fdref.h"
 
 struct fim_walk_item {
 	const char *path; /* absolute; borrowed for the call */
@@ -31,8 +32,10 @@ struct fim_walk_item {
 	 */
 	const struct stat *st;
 	const struct fim_dir *dir;
-	int dirfd;        /* the parent directory, open */
-	const char *name; /* the last component, relative to dirfd */
+	/* the parent directory, open; NULL outside walks. A callback that
+	 * opens the file later (on another thread) keeps it with vg_fdref_get */
+	struct vg_fdref *parent;
+	const char *name; /* the last component, relative to parent */
 };
 
 /* Called for each file; a non-zero return stops the walk and is returned. */

@@ -391,11 +391,12 @@ static void test_baseline__memory_database(void **state)
 /* ---- full disk ------------------------------------------------------------------- */
 
 /* Put rows with long paths inside one transaction until something fails. */
-static int fill_until_full(struct fim_baseline *bl, int rows, struct vg_err *err)
+/* Put rows rows of ~400 bytes (keys from first on) in one transaction. */
+static int fill_rows(struct fim_baseline *bl, int first, int rows, struct vg_err *err)
 {
 	char path[300];
 	int rc = fim_baseline_begin(bl, err);
-	for (int i = 0; rc == 0 && i < rows; i++) {
+	for (int i = first; rc == 0 && i < first + rows; i++) {
 		struct fim_entry e;
 		int n = snprintf(path, sizeof(path), "/big/%0250d", i);
 		fill_entry(&e, path, (size_t)n, (uint64_t)i);
@@ -418,7 +419,7 @@ static void test_baseline__size_limit_is_a_clean_etoobig(void **state)
 
 	put_path(bl, "/kept", 5);
 	assert_int_equal(fim_baseline_set_max_size(bl, 64 * 1024, &err), 0);
-	assert_int_equal(fill_until_full(bl, 5000, &err), VG_ETOOBIG);
+	assert_int_equal(fill_rows(bl, 0, 5000, &err), VG_ETOOBIG);
 	assert_non_null(strstr(err.msg, f->db));
 	assert_non_null(strstr(err.msg, "full"));
 	/* the failed transaction left nothing, the earlier row is intact */
@@ -427,7 +428,7 @@ static void test_baseline__size_limit_is_a_clean_etoobig(void **state)
 	/* lifting the limit makes the same work succeed */
 	assert_int_equal(fim_baseline_set_max_size(bl, 0, NULL), 0);
 	vg_err_clear(&err);
-	assert_int_equal(fill_until_full(bl, 500, &err), 0);
+	assert_int_equal(fill_rows(bl, 0, 500, &err), 0);
 	assert_int_equal(fim_baseline_count(bl, &n, NULL), 0);
 	assert_int_equal(n, 501);
 	fim_baseline_close(bl);
@@ -455,7 +456,7 @@ static void test_baseline__full_tmpfs_is_a_clean_etoobig(void **state)
 	}
 	snprintf(db, sizeof(db), "%s/fim.db", mnt);
 	assert_int_equal(fim_baseline_open(db, &bl, &err), 0);
-	assert_int_equal(fill_until_full(bl, 3000, &err), VG_ETOOBIG);
+	assert_int_equal(fill_rows(bl, 0, 3000, &err), VG_ETOOBIG);
 	print_message("full disk: %s\n", err.msg);
 	assert_non_null(strstr(err.msg, db));
 	fim_baseline_close(bl);
@@ -532,20 +533,33 @@ static void test_baseline__100k_puts_and_gets_are_fast(void **state)
 	double t_all = now_s() - t0;
 	assert_int_equal(n, N);
 
+	/* numbers for the reader; speed itself is measured by make bench */
 	print_message("100k: put %.3f s (one transaction), get %.3f s alone / %.3f s in a "
 		      "transaction (random order), walk 200-row subtree %.6f s, walk all %.3f s\n",
 		      t_put, t_get[0], t_get[1], t_sub, t_all);
-#if defined(__SANITIZE_ADDRESS__)
-	const double slack = 10.0;
-#else
-	const double slack = 1.0;
-#endif
-	/* typically 0.3-0.45 s each on the dev VM; the bound leaves room for a
-	 * loaded machine but still catches a missing index or per-row commit */
-	assert_true(t_put < 2.0 * slack);
-	assert_true(t_get[1] < 2.0 * slack);
-	/* a range scan, not a table scan: far below the full walk */
+	/* a range scan, not a table scan: 500 times fewer rows, far below the full walk */
 	assert_true(t_sub < t_all / 10);
+	fim_baseline_close(bl);
+}
+
+/* A baseline build's WAL goes into the database file while the handle is
+ * open (the checkpointer's thread), and the WAL stays bounded. */
+static void test_baseline__wal_is_checkpointed_while_writing(void **state)
+{
+	struct vg_test_dbdir *f = *state;
+	struct fim_baseline *bl = open_ok(f->db);
+	struct vg_err err = VG_ERR_INIT;
+	char wal[160];
+	struct stat db_st, wal_st;
+
+	for (int batch = 0; batch < 20; batch++) /* ~8 MiB */
+		assert_int_equal(fill_rows(bl, batch * 1000, 1000, &err), 0);
+	vg_test_fmt(wal, sizeof(wal), "%s-wal", f->db);
+	assert_int_equal(stat(f->db, &db_st), 0);
+	assert_int_equal(stat(wal, &wal_st), 0);
+	/* SQLite alone would checkpoint at close: the file would be a few pages */
+	assert_true(db_st.st_size >= 4 << 20);
+	assert_true(wal_st.st_size <= 12 << 20);
 	fim_baseline_close(bl);
 }
 
@@ -631,6 +645,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_baseline__open_errors_are_clear, setup, teardown),
 	    cmocka_unit_test(test_baseline__memory_database),
+	    cmocka_unit_test_setup_teardown(test_baseline__wal_is_checkpointed_while_writing, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_baseline__size_limit_is_a_clean_etoobig, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_baseline__100k_puts_and_gets_are_fast, setup,

@@ -88,7 +88,8 @@ static int collect(void *ctx, const struct fim_walk_item *it)
 	if (!(f->flags & FIM_WALK_LAZY_STAT))
 		assert_non_null(it->st);
 	else if (it->st == NULL)
-		assert_true(faccessat(it->dirfd, it->name, F_OK, AT_SYMLINK_NOFOLLOW) == 0);
+		assert_true(
+		    faccessat(vg_fdref_fd(it->parent), it->name, F_OK, AT_SYMLINK_NOFOLLOW) == 0);
 	f->seen = vg_xreallocarray(f->seen, f->nseen + 1, sizeof(*f->seen));
 	f->seen[f->nseen++] = vg_xstrdup(it->path + strlen(f->root));
 	return 0;
@@ -144,6 +145,41 @@ static void test_scan__lazy_stat_sees_the_same_files(void **state)
 	walk(f);
 	assert_int_equal(f->nseen, 4);
 	assert_true(has(f, "/top.txt") && has(f, "/a/b/deep.txt") && has(f, "/link"));
+}
+
+struct kept {
+	struct vg_fdref *parent[8];
+	char *name[8];
+	size_t n;
+};
+
+static int keep_parent(void *ctx, const struct fim_walk_item *it)
+{
+	struct kept *k = ctx;
+	assert_true(k->n < 8);
+	k->parent[k->n] = vg_fdref_get(it->parent);
+	k->name[k->n++] = vg_xstrdup(it->name);
+	return 0;
+}
+
+/* A kept parent stays open after the walk left the directory, and its name
+ * resolves there: hash workers open files the walker has long passed. */
+static void test_scan__kept_parent_outlives_the_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct vg_err err = VG_ERR_INIT;
+	struct kept k = {0};
+
+	assert_int_equal(
+	    fim_walk(&f->cfg, &f->dir, f->root, FIM_WALK_LAZY_STAT, keep_parent, &k, &err), 0);
+	assert_int_equal(k.n, 3);
+	for (size_t i = 0; i < k.n; i++) {
+		int fd = openat(vg_fdref_fd(k.parent[i]), k.name[i], O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		close(fd);
+		vg_fdref_put(k.parent[i]);
+		vg_free(k.name[i]);
+	}
 }
 
 static void test_scan__recursion_level(void **state)
@@ -268,6 +304,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_scan__visits_entries_in_name_order, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_scan__lazy_stat_sees_the_same_files, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_scan__kept_parent_outlives_the_walk, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_scan__recursion_level, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan__ignore_and_restrict, setup, teardown),
