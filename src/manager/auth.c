@@ -13,6 +13,7 @@
 #define OPENSSL_NO_DEPRECATED
 #include "manager/auth.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@
 
 #include "lib/hmap.h"
 #include "lib/mem.h"
+#include "lib/netaddr.h"
 #include "lib/str.h"
 
 #define AU_RAW_LEN 32 /* random bytes of an id */
@@ -293,6 +295,25 @@ static bool au_client_room(struct auth *a, time_t now)
 	return vg_hmap_count(a->clients) < AUTH_MAX_CLIENTS;
 }
 
+/*
+ * The limiter's key for a client address: an IPv6 client by its /64, as a
+ * single host is commonly given a whole /64 and may take a new address in
+ * it for every guess; IPv4 (also IPv4-mapped, as a dual-stack listener
+ * reports it) and anything unparsed by the address itself.
+ */
+static void au_client_key(const char *client, char key[AUTH_CLIENT_MAX + 1])
+{
+	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct vg_cidr net = {.prefix = 64};
+
+	vg_strlcpy(key, client, AUTH_CLIENT_MAX + 1);
+	if (vg_netaddr_parse_ip(client, &net.ip) != 0 || net.ip.family != AF_INET6 ||
+	    memcmp(net.ip.addr, v4mapped, sizeof(v4mapped)) == 0)
+		return;
+	memset(net.ip.addr + 8, 0, 8); /* the interface identifier */
+	vg_cidr_format(&net, key, AUTH_CLIENT_MAX + 1);
+}
+
 /* Under a->mu: the entry of addr, created when absent (NULL: no room). */
 static struct au_client *au_client_get(struct auth *a, const char *addr, time_t now)
 {
@@ -397,7 +418,7 @@ int auth_login(struct auth *a, const char *user, const char *password, const cha
 		csrf[0] = '\0';
 	if (retry_after != NULL)
 		*retry_after = 0;
-	vg_strlcpy(addr, client != NULL ? client : "", sizeof(addr));
+	au_client_key(client != NULL ? client : "", addr);
 	if (user == NULL)
 		user = "";
 

@@ -1,7 +1,7 @@
 /*
  * auth.h - The dashboard's and the API's logged-in clients: sessions
  * (a cookie + a CSRF token, for the browser), API tokens (Bearer, for
- * scripts), and the login rate limiter (docs/api-draft.md, Authentication).
+ * scripts), and the login rate limiter (docs/api.md, Authentication).
  *
  * A login checks the password with users.h and hands out a new id: 32
  * random bytes in base64url (43 characters). Only SHA-256 digests of ids are
@@ -16,7 +16,9 @@
  * or not. At most max_credentials live at once: the oldest is dropped to
  * make room. Everything is in memory: a restart logs everyone out.
  *
- * Rate limit: per client address, AUTH_FAIL_MAX failed logins within
+ * Rate limit: per client address (an IPv6 client's /64: one host holds a
+ * whole /64 and could take a new address per guess), AUTH_FAIL_MAX failed
+ * logins within
  * AUTH_FAIL_WINDOW_S refuse that address's logins for AUTH_BLOCK_S, without
  * checking the password; a success clears the address's failures. Logins
  * being checked count as failures until they end, so parallel requests

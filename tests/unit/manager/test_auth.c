@@ -273,6 +273,32 @@ static void test_auth__five_failures_block_the_address_for_60_s(void **state)
 	login(f, AUTH_SESSION, ADDR, id, NULL);
 }
 
+/* IPv6 clients count by /64: a new address per guess gains nothing. IPv4,
+ * also as a dual-stack socket maps it, counts by the address alone. */
+static void test_auth__ipv6_clients_count_by_their_64(void **state)
+{
+	struct fixture *f = *state;
+	char id[AUTH_ID_TEXT], addr[64];
+	unsigned wait;
+
+	for (int i = 0; i < AUTH_FAIL_MAX; i++) {
+		vg_test_fmt(addr, sizeof(addr), "2001:db8:1:2::%x", i + 1);
+		assert_int_equal(bad_login(f, addr, &wait), VG_EPERM);
+	}
+	assert_int_equal(bad_login(f, "2001:db8:1:2:ffff:ffff:ffff:ffff", &wait), VG_ETOOBIG);
+	assert_int_equal(bad_login(f, "[2001:db8:1:2::99]", &wait), VG_ETOOBIG);
+	/* the next /64 is another client */
+	login(f, AUTH_SESSION, "2001:db8:1:3::1", id, NULL);
+	for (int i = 0; i < AUTH_FAIL_MAX; i++) {
+		vg_test_fmt(addr, sizeof(addr), "::ffff:192.0.2.%d", i + 1);
+		assert_int_equal(bad_login(f, addr, &wait), VG_EPERM);
+	}
+	login(f, AUTH_SESSION, "::ffff:192.0.2.200", id, NULL);
+	for (int i = 0; i < AUTH_FAIL_MAX; i++)
+		assert_int_equal(bad_login(f, "::ffff:192.0.2.9", &wait), VG_EPERM);
+	assert_int_equal(bad_login(f, "::ffff:192.0.2.9", &wait), VG_ETOOBIG);
+}
+
 static void test_auth__success_resets_and_old_failures_expire(void **state)
 {
 	struct fixture *f = *state;
@@ -427,6 +453,7 @@ int main(void)
 	    T(test_auth__csrf_mismatch_is_refused),
 	    T(test_auth__malformed_ids_are_refused),
 	    T(test_auth__five_failures_block_the_address_for_60_s),
+	    T(test_auth__ipv6_clients_count_by_their_64),
 	    T(test_auth__success_resets_and_old_failures_expire),
 	    T(test_auth__logout_ends_a_session_or_token),
 	    T(test_auth__the_oldest_credential_makes_room),
