@@ -4,7 +4,8 @@
  * loaded active response matched against an alert whose strings are the
  * input. Any crash, leak or sanitizer report is a bug.
  *
- * Not built by CMake. Build and run from the source tree:
+ * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
+ * build it with libFuzzer from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_ar_conf.c \
  *     src/manager/ar_conf.c src/manager/integration_filter.c \

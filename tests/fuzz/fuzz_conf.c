@@ -3,7 +3,8 @@
  * handler on arbitrary bytes. Any crash, leak or sanitizer report is a bug
  * (DESIGN.md invariant 5: bad config gets an error, never a crash).
  *
- * Not built by CMake. Build and run from the source tree:
+ * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
+ * build it with libFuzzer from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_conf.c \
  *     src/lib/conf.c src/lib/osmatch.c src/lib/buf.c src/lib/str.c \

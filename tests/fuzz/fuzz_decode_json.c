@@ -7,7 +7,8 @@
  * syscheck path is reached too; on success every field is walked and the
  * "data" object dumped, so a result jansson cannot serialise shows up.
  *
- * Not built by CMake. Build and run from the source tree:
+ * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
+ * build it with libFuzzer from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_decode_json.c \
  *     src/manager/decode.c src/manager/decode_json.c \

@@ -5,7 +5,8 @@
  * success the accessors and the fields are walked, and the alert object is
  * dumped, so a result that jansson cannot serialise also shows up.
  *
- * Not built by CMake. Build and run from the source tree:
+ * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
+ * build it with libFuzzer from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_decode_syscheck.c \
  *     src/manager/decode_syscheck.c src/manager/jdoc.c src/manager/fields.c src/lib/json.c \

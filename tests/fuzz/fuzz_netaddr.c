@@ -6,7 +6,8 @@
  * <remote> and <auth> handlers and their finish steps. Any crash, leak,
  * sanitizer report or abort() is a bug.
  *
- * Not built by CMake. Build and run from the source tree:
+ * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
+ * build it with libFuzzer from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_netaddr.c \
  *     src/lib/netaddr.c src/lib/client_conf.c src/lib/passfile.c src/lib/conf.c \

@@ -11,7 +11,8 @@
  * of `openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes
  * -subj /CN=a -keyout /dev/null` and the .pem files in HOME/etc of a test manager.
  *
- * Not built by CMake. Build and run from the source tree:
+ * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
+ * build it with libFuzzer from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc tests/fuzz/fuzz_pki.c src/lib/pki.c src/lib/buf.c src/lib/str.c \
  *     src/lib/mem.c src/lib/err.c src/lib/log.c src/lib/hostname.c -lcrypto -lpthread \

@@ -8,7 +8,8 @@
  * The input (cut at its first NUL) is tried as every field in turn on a
  * fresh in-memory registry.
  *
- * Not built by CMake. Build and run from the source tree:
+ * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
+ * build it with libFuzzer from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -DVIGIE_VERSION='"fuzz"' -g -O1 \
  *     -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_registry.c \
  *     src/manager/registry.c src/lib/hostname.c src/lib/db.c src/lib/str.c \

@@ -4,7 +4,8 @@
  * loaded. Any crash, leak or sanitizer report is a bug: a broken rule file
  * must give an error, never a crash.
  *
- * Not built by CMake. Build and run from the source tree:
+ * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
+ * build it with libFuzzer from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags libxml-2.0 jansson) tests/fuzz/fuzz_rules.c \
  *     src/manager/rules_load.c src/manager/rules_match.c src/manager/mitre.c \

@@ -6,7 +6,8 @@
  * outside an OK state, or a detail that quotes the body's bytes. The first
  * byte picks the HTTP status.
  *
- * Not built by CMake. Build and run from the source tree:
+ * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
+ * build it with libFuzzer from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_vt_allowance.c \
  *     src/manager/vt_allowance.c src/lib/str.c src/lib/mem.c src/lib/err.c \

@@ -5,7 +5,8 @@
  * bug; so is a VT_FOUND whose sha256 is not the hash asked, or an event that
  * is not valid JSON. The first two bytes pick the HTTP status.
  *
- * Not built by CMake. Build and run from the source tree:
+ * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
+ * build it with libFuzzer from the source tree:
  *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_vt_answer.c \
  *     src/manager/vt_answer.c src/lib/json.c src/lib/buf.c src/lib/str.c \
