@@ -30,6 +30,7 @@
 #include "lib/mem.h"
 #include "lib/str.h"
 #include "manager/store.h"
+#include "splitmix.h"
 
 #define GEN_BATCH 20000
 #define GEN_AGENTS 50
@@ -82,14 +83,6 @@ struct gen_alert {
 	size_t json_len;
 };
 
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* n hex digits of pseudo-random data into out (n + 1 bytes). */
 static void gen_hex(uint64_t *s, char *out, size_t n)
 {
@@ -98,7 +91,7 @@ static void gen_hex(uint64_t *s, char *out, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		if (i % 16 == 0)
-			v = splitmix64(s);
+			v = splitmix64_next(s);
 		out[i] = hex[v & 15];
 		v >>= 4;
 	}
@@ -208,7 +201,7 @@ static void gen_one(struct gen_alert *g, uint64_t seed, uint64_t i, uint64_t n, 
 		    uint64_t *offset)
 {
 	uint64_t s = seed ^ (i * 0x2545f4914f6cdd1dULL);
-	uint64_t r1 = splitmix64(&s), r2 = splitmix64(&s), r3 = splitmix64(&s);
+	uint64_t r1 = splitmix64_next(&s), r2 = splitmix64_next(&s), r3 = splitmix64_next(&s);
 	/* a few agents are noisy: the square skews toward low numbers */
 	unsigned a = (unsigned)(((r2 % 1000) * (r2 % 1000)) / (1000000 / GEN_AGENTS)) + 1;
 	char user[16], dir[64], groups[768], tail[2048];
@@ -320,7 +313,8 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
-	if (argi + 1 != argc || n == 0 || end < (uint64_t)GEN_SPAN_MS) {
+	/* a lone "--help" or "-x" is a mistake, not a file to fill with 1.6 GB */
+	if (argi + 1 != argc || argv[argi][0] == '-' || n == 0 || end < (uint64_t)GEN_SPAN_MS) {
 		vg_free(g);
 		return usage();
 	}

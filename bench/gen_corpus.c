@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "lib/mem.h"
+#include "splitmix.h"
 
 #define SEED_A 0x5649474945410001ull /* "VIGIEA" + 1 */
 #define SEED_B 0x5649474945420001ull
@@ -46,14 +47,6 @@
 
 #define CHUNK (4u * 1024u * 1024u)
 #define PATH_CAP 4096u
-
-static uint64_t splitmix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
 
 /* xorshift64*: fast and good enough for incompressible-looking bytes. */
 static uint64_t xorshift_next(uint64_t *s)
@@ -98,7 +91,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 /* Write size seeded bytes to path, CHUNK by CHUNK. */
 static int make_file(const char *path, uint64_t size, uint64_t seed, unsigned char *buf)
 {
-	uint64_t state = splitmix64(seed) | 1u; /* xorshift state must not be 0 */
+	uint64_t state = splitmix64_at(seed) | 1u; /* xorshift state must not be 0 */
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int rc = 0;
 
@@ -131,7 +124,7 @@ static int make_dir(const char *path)
 /* Size in [lo, hi] drawn from the file's own seed. */
 static uint64_t pick_size(uint64_t seed, uint64_t lo, uint64_t hi)
 {
-	return lo + splitmix64(seed ^ 0x51ce5ull) % (hi - lo + 1);
+	return lo + splitmix64_at(seed ^ 0x51ce5ull) % (hi - lo + 1);
 }
 
 static int gen_a(const char *tmp, unsigned char *buf)

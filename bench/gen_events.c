@@ -42,6 +42,7 @@
 #include "lib/fs.h"
 #include "lib/mem.h"
 #include "lib/str.h"
+#include "splitmix.h"
 
 #define LINE_MAX_BYTES (1024u * 1024u)
 #define LIST_MAX_BYTES (256u * 1024u * 1024u)
@@ -52,14 +53,9 @@ struct rng {
 	uint64_t s;
 };
 
-/* splitmix64: tiny, fast, and every seed gives a full-period stream. */
 static uint64_t rng_next(struct rng *r)
 {
-	uint64_t x = (r->s += 0x9e3779b97f4a7c15ull);
-
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
+	return splitmix64_next(&r->s);
 }
 
 /* Uniform in [0, n) (n > 0; the modulo bias is irrelevant here). */

@@ -27,6 +27,7 @@
 #include "lib/fs.h"
 #include "lib/mem.h"
 #include "lib/str.h"
+#include "splitmix.h"
 
 #define REPLAY_SEED_MAX (1u << 20) /* bytes of one seed file */
 #define REPLAY_INPUT_MAX 65536u    /* bytes of one mutated input */
@@ -41,18 +42,9 @@ struct seeds {
 	size_t n;
 };
 
-/* splitmix64: small, fast, and the same everywhere. */
-static uint64_t next_rand(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static size_t below(uint64_t *state, size_t n)
 {
-	return n == 0 ? 0 : (size_t)(next_rand(state) % n);
+	return n == 0 ? 0 : (size_t)(splitmix64_next(state) % n);
 }
 
 /* Insert n bytes of p at pos; nothing past the buffer's cap. */
