@@ -38,6 +38,7 @@
 #define RULES_MAX_VALUE (64u * 1024u)
 #define RULES_MAX_IF_SID 256
 #define RULES_PATH_MAX 4096
+#define RULES_MSG_HEAD_MAX 128 /* a message head: a code constant and an escaped word */
 
 /* Elements of <rule> Vigie implements. */
 static const char *const ld_elements[] = {
@@ -152,12 +153,13 @@ static long ld_lookup_id(struct vg_hmap *m, unsigned id)
 static int ld_err(const struct vg_conf_node *n, struct vg_err *err, unsigned id, const char *fmt,
 		  const char *a, const char *b) VG_PRINTF(4, 0);
 
-/* "FILE:LINE: rule ID: " + message (a and b are two escaped strings). */
+/* "FILE:LINE: rule ID: " + message (a and b are two escaped strings; a may
+ * be a head built of a code constant and an untrusted word). */
 static int ld_err(const struct vg_conf_node *n, struct vg_err *err, unsigned id, const char *fmt,
 		  const char *a, const char *b)
 {
-	char msg[200];
-	char ea[72], eb[72];
+	char msg[256];
+	char ea[RULES_MSG_HEAD_MAX], eb[72];
 
 	vg_escape(ea, sizeof(ea), a != NULL ? a : "", a != NULL ? strlen(a) : 0);
 	vg_escape(eb, sizeof(eb), b != NULL ? b : "", b != NULL ? strlen(b) : 0);
@@ -182,11 +184,11 @@ static int ld_unknown(const struct vg_conf_node *n, struct vg_err *err, unsigned
 		      const char *what, const char *word, const char *const *cands, size_t nc)
 {
 	const char *hint = vg_conf_hint(word, cands, nc);
-	char fmt[96];
+	char head[RULES_MSG_HEAD_MAX];
 
-	snprintf(fmt, sizeof(fmt), "unknown %s %%s%s", what,
-		 hint != NULL ? "; did you mean %s?" : "%s");
-	return ld_err(n, err, id, fmt, word, hint != NULL ? hint : "");
+	snprintf(head, sizeof(head), "unknown %s %s", what, word);
+	return ld_err(n, err, id, hint != NULL ? "%s; did you mean %s?" : "%s%s", head,
+		      hint != NULL ? hint : "");
 }
 
 /* $VAR substitution, as Wazuh's XML reader does: a '$' followed by the name
@@ -230,13 +232,10 @@ static int ld_u32(const struct vg_conf_node *n, struct vg_err *err, unsigned id,
 	uint64_t u = 0;
 
 	if (vg_parse_u64(v, max, &u) != 0 || u < min) {
-		char range[48];
-		snprintf(range, sizeof(range), "%llu..%llu", (unsigned long long)min,
-			 (unsigned long long)max);
-		char fmt[96];
-		snprintf(fmt, sizeof(fmt), "%s: expected a number in %s, got \"%%s\"%%s", what,
-			 range);
-		return ld_err(n, err, id, fmt, v, "");
+		char head[RULES_MSG_HEAD_MAX];
+		snprintf(head, sizeof(head), "%s: expected a number in %llu..%llu", what,
+			 (unsigned long long)min, (unsigned long long)max);
+		return ld_err(n, err, id, "%s, got \"%s\"", head, v);
 	}
 	*out = (unsigned)u;
 	return 0;
