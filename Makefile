@@ -3,6 +3,7 @@
 #   make run      install missing packages, build, start the agent on a demo directory
 #   make test     unit + end-to-end tests, then the same under ASan/UBSan
 #   make bench    benchmarks against AIDE, sha256sum, openssl, inotifywait
+#   make fuzz     libFuzzer on every parser, FUZZ_SECONDS each (needs clang)
 #   make install  PREFIX=/usr/local DESTDIR=
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -11,7 +12,9 @@ BUILD   ?= build
 ASAN    ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: all build asan deps run test test-release test-asan bench install clean format
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build asan deps run test test-release test-asan bench fuzz install clean format
 
 all: build
 
@@ -47,6 +50,9 @@ test-asan: asan
 
 bench: build
 	./bench/run $(BUILD)
+
+fuzz: deps
+	./scripts/fuzz -t $(FUZZ_SECONDS)
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)

@@ -4,19 +4,8 @@
  * <active-response> section, on arbitrary bytes. Any crash, leak or
  * sanitizer report is a bug.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -DVIGIE_VERSION=\"fuzz\" -g -O1 \
- *     -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_ar_command.c \
- *     src/ar/actions.c src/ar/agent_conf.c src/ar/arlog.c src/ar/quarantine.c \
- *     src/fim/hash.c src/fim/names.c src/fim/config.c src/lib/[a-z]*.c \
- *     $(pkg-config --libs libxml-2.0) -ljansson -lcrypto -lssl -lsqlite3 -lpcre2-8 \
- *     -lz -lpthread -o fuzz_ar_command
- *   ./fuzz_ar_command -max_len=65536 corpus/
- *   (seeds: the "alert" objects of the .json files in
- *    tests/fixtures/seed-alerts, and
- *    tests/unit/ar/test_executor.c's commands)
+ * scripts/fuzz ar_command runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -4,16 +4,8 @@
  * loaded active response matched against an alert whose strings are the
  * input. Any crash, leak or sanitizer report is a bug.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_ar_conf.c \
- *     src/manager/ar_conf.c src/manager/integration_filter.c \
- *     src/manager/integration_conf.c src/lib/conf.c src/lib/osmatch.c src/lib/buf.c \
- *     src/lib/str.c src/lib/mem.c src/lib/err.c src/lib/log.c src/lib/fs.c \
- *     src/lib/hostname.c src/lib/json.c \
- *     $(pkg-config --libs libxml-2.0) -ljansson -lcrypto -lpthread -o fuzz_ar_conf
- *   ./fuzz_ar_conf -max_len=65536 corpus/   (seed: tests/fixtures/conf/wazuh-4x-manager-ar.conf)
+ * scripts/fuzz ar_conf runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

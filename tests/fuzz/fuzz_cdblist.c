@@ -8,14 +8,8 @@
  * what comes after is the field to look up (so the fuzzer can aim lookups at
  * keys it put in the list); with no 0xff the whole input is both.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc tests/fuzz/fuzz_cdblist.c src/lib/cdblist.c src/lib/hmap.c \
- *     src/lib/osmatch.c src/lib/buf.c src/lib/str.c src/lib/mem.c \
- *     src/lib/err.c src/lib/log.c -lpthread -o fuzz_cdblist
- *   ./fuzz_cdblist -max_len=4096 -max_total_time=60 corpus/
- *     (seed corpus: ruleset/lists/)
+ * scripts/fuzz cdblist runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -3,15 +3,8 @@
  * handler on arbitrary bytes. Any crash, leak or sanitizer report is a bug
  * (DESIGN.md invariant 5: bad config gets an error, never a crash).
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_conf.c \
- *     src/lib/conf.c src/lib/osmatch.c src/lib/buf.c src/lib/str.c \
- *     src/lib/mem.c src/lib/err.c src/lib/log.c src/fim/config.c \
- *     $(pkg-config --libs libxml-2.0) -lpthread -o fuzz_conf
- *   ./fuzz_conf -max_len=65536 corpus/   (seed corpus: etc/ossec.conf,
- *                                         tests/fixtures/conf/)
+ * scripts/fuzz conf runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -5,16 +5,8 @@
  * loaded configuration that serves plain HTTP off loopback (the invariant
  * the parser exists to keep).
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_dashboard_conf.c \
- *     src/lib/conf.c src/lib/osmatch.c src/lib/buf.c src/lib/str.c \
- *     src/lib/mem.c src/lib/err.c src/lib/log.c src/lib/fs.c src/lib/netaddr.c \
- *     src/manager/dashboard_conf.c \
- *     $(pkg-config --libs libxml-2.0) -lpthread -o fuzz_dashboard_conf
- *   ./fuzz_dashboard_conf -max_len=65536 corpus/   (seed corpus: the
- *     <dashboard> blocks of tests/unit/manager/test_dashboard_conf.c)
+ * scripts/fuzz dashboard_conf runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

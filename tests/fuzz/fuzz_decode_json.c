@@ -7,17 +7,8 @@
  * syscheck path is reached too; on success every field is walked and the
  * "data" object dumped, so a result jansson cannot serialise shows up.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_decode_json.c \
- *     src/manager/decode.c src/manager/decode_json.c \
- *     src/manager/decode_syscheck.c src/manager/jdoc.c src/manager/fields.c src/lib/json.c \
- *     src/lib/buf.c src/lib/str.c src/lib/mem.c src/lib/err.c \
- *     $(pkg-config --libs jansson libcrypto) -lm -o fuzz_decode_json
- *   TZ=UTC ./fuzz_decode_json -max_len=65536 corpus/
- * Seed corpus: the lines of tests/unit/manager/test_decode.c and
- * test_decode_json.c.
+ * scripts/fuzz decode_json runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -5,15 +5,8 @@
  * success the accessors and the fields are walked, and the alert object is
  * dumped, so a result that jansson cannot serialise also shows up.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_decode_syscheck.c \
- *     src/manager/decode_syscheck.c src/manager/jdoc.c src/manager/fields.c src/lib/json.c \
- *     src/lib/buf.c src/lib/str.c src/lib/mem.c src/lib/err.c \
- *     $(pkg-config --libs jansson libcrypto) -o fuzz_decode_syscheck
- *   TZ=UTC ./fuzz_decode_syscheck -max_len=8192 corpus/
- * Seed corpus: lines of docs/events.md, tests/unit/manager/test_decode_syscheck.c.
+ * scripts/fuzz decode_syscheck runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -6,16 +6,8 @@
  * <remote> and <auth> handlers and their finish steps. Any crash, leak,
  * sanitizer report or abort() is a bug.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_netaddr.c \
- *     src/lib/netaddr.c src/lib/client_conf.c src/lib/passfile.c src/lib/conf.c \
- *     src/lib/buf.c src/lib/str.c src/lib/mem.c src/lib/err.c src/lib/log.c \
- *     src/lib/fs.c src/manager/remote_conf.c \
- *     $(pkg-config --libs libxml-2.0) -lpthread -o fuzz_netaddr
- *   ./fuzz_netaddr -max_len=4096 corpus/
- *   (seed corpus: tests/fixtures/conf/wazuh-4x-*.conf and a few addresses)
+ * scripts/fuzz netaddr runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

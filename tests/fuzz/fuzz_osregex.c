@@ -6,12 +6,8 @@
  * from files, subjects from the network: neither may crash the manager).
  * It also checks every reported span lies inside the subject.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc tests/fuzz/fuzz_osregex.c src/lib/osregex.c src/lib/str.c \
- *     src/lib/mem.c src/lib/err.c src/lib/log.c -lpthread -o fuzz_osregex
- *   ./fuzz_osregex -max_len=4096 -max_total_time=60
+ * scripts/fuzz osregex runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stdint.h>
 #include <stdlib.h>

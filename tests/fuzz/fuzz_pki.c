@@ -11,13 +11,8 @@
  * of `openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes
  * -subj /CN=a -keyout /dev/null` and the .pem files in HOME/etc of a test manager.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc tests/fuzz/fuzz_pki.c src/lib/pki.c src/lib/buf.c src/lib/str.c \
- *     src/lib/mem.c src/lib/err.c src/lib/log.c src/lib/hostname.c -lcrypto -lpthread \
- *     -o fuzz_pki
- *   ./fuzz_pki -max_len=17000 -max_total_time=60 corpus/
+ * scripts/fuzz pki runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

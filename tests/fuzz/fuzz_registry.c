@@ -8,14 +8,8 @@
  * The input (cut at its first NUL) is tried as every field in turn on a
  * fresh in-memory registry.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -DVIGIE_VERSION='"fuzz"' -g -O1 \
- *     -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_registry.c \
- *     src/manager/registry.c src/lib/hostname.c src/lib/db.c src/lib/str.c \
- *     src/lib/mem.c src/lib/err.c src/lib/log.c src/lib/buf.c \
- *     -lsqlite3 -lpthread -o fuzz_registry
- *   ./fuzz_registry -max_len=512 -max_total_time=60
+ * scripts/fuzz registry runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,14 +4,8 @@
  * loaded. Any crash, leak or sanitizer report is a bug: a broken rule file
  * must give an error, never a crash.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags libxml-2.0 jansson) tests/fuzz/fuzz_rules.c \
- *     src/manager/rules_load.c src/manager/rules_match.c src/manager/mitre.c \
- *     src/manager/ruleset_conf.c src/manager/fields.c $(find src/lib -name '*.c') \
- *     $(pkg-config --libs libxml-2.0 jansson) -lpcre2-8 -lcrypto -lpthread -o fuzz_rules
- *   ./fuzz_rules -max_len=65536 corpus/   (seed corpus: tests/fixtures/rules/)
+ * scripts/fuzz rules runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -5,15 +5,8 @@
  * event (the JSON line must parse back). Any crash, leak, sanitizer report
  * or invalid JSON line is a bug.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_settings.c \
- *     src/lib/conf.c src/lib/osmatch.c src/lib/buf.c src/lib/str.c \
- *     src/lib/mem.c src/lib/err.c src/lib/log.c src/lib/fs.c src/manager/settings.c \
- *     src/manager/alert.c src/manager/fields.c src/lib/hostname.c \
- *     $(pkg-config --libs libxml-2.0) -ljansson -lpthread -o fuzz_settings
- *   ./fuzz_settings -max_len=65536 corpus/   (seed corpus: the .conf files of tests/fixtures/alerts)
+ * scripts/fuzz settings runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stddef.h>
 #include <stdint.h>

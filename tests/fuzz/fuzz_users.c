@@ -9,13 +9,8 @@
  * home made at the first call. No password is checked: a fuzzed cost could
  * make scrypt slow, and the KDF is OpenSSL's.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc tests/fuzz/fuzz_users.c src/manager/users.c src/lib/hmap.c \
- *     src/lib/fs.c src/lib/buf.c src/lib/str.c src/lib/mem.c src/lib/err.c \
- *     src/lib/log.c -lcrypto -lpthread -o fuzz_users
- *   ./fuzz_users -max_len=2048 -max_total_time=60 corpus/
+ * scripts/fuzz users runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <fcntl.h>
 #include <stddef.h>

@@ -6,15 +6,10 @@
  * outside an OK state, or a detail that quotes the body's bytes. The first
  * byte picks the HTTP status.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_vt_allowance.c \
- *     src/manager/vt_allowance.c src/lib/str.c src/lib/mem.c src/lib/err.c \
- *     $(pkg-config --libs jansson) -o fuzz_vt_allowance
- *   ./fuzz_vt_allowance -max_len=4096 corpus/
- * Seed corpus: tests/fixtures/virustotal/overall_quotas/, each
- * prefixed with a status byte (0: HTTP 200).
+ * scripts/fuzz vt_allowance runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
+ * The seeds (tests/fuzz/seeds) are VirusTotal answers prefixed with a
+ * status byte (0: HTTP 200).
  */
 #include <stddef.h>
 #include <stdint.h>

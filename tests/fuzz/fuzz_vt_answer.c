@@ -5,16 +5,10 @@
  * bug; so is a VT_FOUND whose sha256 is not the hash asked, or an event that
  * is not valid JSON. The first two bytes pick the HTTP status.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc $(pkg-config --cflags jansson) tests/fuzz/fuzz_vt_answer.c \
- *     src/manager/vt_answer.c src/lib/json.c src/lib/buf.c src/lib/str.c \
- *     src/lib/mem.c src/lib/err.c $(pkg-config --libs jansson libcrypto) \
- *     -o fuzz_vt_answer
- *   ./fuzz_vt_answer -max_len=65536 corpus/
- * Seed corpus: the .json files of tests/fixtures/virustotal/, each
- * prefixed with a status byte (0: HTTP 200).
+ * scripts/fuzz vt_answer runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
+ * The seeds (tests/fuzz/seeds) are VirusTotal answers prefixed with a
+ * status byte (0: HTTP 200).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -10,12 +10,8 @@
  * into a new batch by the encoder, raw and deflated, must read back the
  * same: reader and writer agree on every batch the reader accepts.
  *
- * make test replays it over its seeds (tests/fuzz/replay.c). To fuzz,
- * build it with libFuzzer from the source tree:
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc tests/fuzz/fuzz_wire.c src/lib/wire.c src/lib/buf.c src/lib/str.c \
- *     src/lib/mem.c src/lib/err.c -lz -o fuzz_wire
- *   ./fuzz_wire -max_len=70000 tests/fuzz/seeds/wire
+ * scripts/fuzz wire runs it under libFuzzer (make fuzz: every target);
+ * make test replays it over its seeds (tests/fuzz/seeds.txt) without.
  */
 #include <stdint.h>
 #include <stdlib.h>

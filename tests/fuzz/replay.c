@@ -13,7 +13,7 @@
  * make test builds every tests/fuzz/fuzz_*.c with this driver, in the
  * sanitizer build too: the targets keep compiling against the code they
  * test, and hostile bytes go through every parser on every run. Real
- * fuzzing still uses clang -fsanitize=fuzzer (each target says how).
+ * fuzzing is scripts/fuzz (libFuzzer, clang).
  */
 #include <dirent.h>
 #include <stdint.h>
