@@ -324,7 +324,9 @@ struct pull {
 	struct vg_err *err;
 };
 
-/* Reports, and the alerts a block binds a response to; the head is enough. */
+/* Reports, and the alerts a block binds a response to: the rule decides
+ * (ar_matches reads rule id, level and groups), so the store skips the
+ * other rule classes' rows without reading them. */
 static bool pull_wants(void *ctx, const struct store_alert *head)
 {
 	const struct pull *p = ctx;
@@ -360,7 +362,7 @@ static int take_alert(void *ctx, int64_t row, const struct store_alert *a)
 static int pull_alerts(struct responder *r, bool *more, struct vg_err *err)
 {
 	struct pull p = {r, 0, err};
-	struct store_follow f = {.limit = RESPONDER_BATCH, .want = pull_wants};
+	struct store_follow f = {.limit = RESPONDER_BATCH, .classes = pull_wants};
 	int rc = cmdq_position(r->q, &f.after, err);
 
 	*more = false;

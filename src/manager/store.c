@@ -73,6 +73,7 @@
 #define STORE_KEYS_MAX 4 /* per alert: path, md5, sha1, sha256 */
 #define STORE_ID_MAX 48  /* "<int64>.<int64>" */
 #define STORE_CLASS_KEY_MAX 65536
+#define STORE_CLASS_IDS_MAX (1u << 20) /* the JSON list of a follower's wanted classes */
 
 /*
  * Checkpoint every 1024 pages of 64 KiB, ~64 MiB of WAL, instead of
@@ -213,10 +214,12 @@ struct store {
 /* The reader's statements for store_follow, prepared once (the followers
  * call it every time the pipeline commits). */
 enum store_rstmt {
-	RS_LAST, /* the highest row number */
-	RS_ROWS, /* whole rows above a position */
-	RS_HEAD, /* the heads of rows above a position */
-	RS_ROW,  /* one whole row */
+	RS_LAST,    /* the highest row number */
+	RS_ROWS,    /* whole rows above a position */
+	RS_HEAD,    /* the heads of rows above a position */
+	RS_ROW,     /* one whole row */
+	RS_CLASSES, /* the rule classes */
+	RS_HEAD_IN, /* the heads of rows of some classes above a position, up to a row */
 	RS_N,
 };
 
@@ -228,6 +231,12 @@ static const char *const store_rsql[RS_N] = {
 		" LEFT JOIN rule_class c ON c.rclass = a.rclass"
 		" WHERE a.rowno > ?1 ORDER BY a.rowno LIMIT ?2",
     [RS_ROW] = "SELECT " STORE_COLS " FROM alert WHERE rowno = ?1",
+    [RS_CLASSES] = "SELECT rclass, rule_id, level, groups FROM rule_class",
+    /* the alert_class index finds the few rows of the classes asked for */
+    [RS_HEAD_IN] = "SELECT a.rowno, a.time_ms, a.rule_id, a.level, a.agent_id, a.location,"
+		   " c.groups FROM alert a JOIN rule_class c ON c.rclass = a.rclass"
+		   " WHERE a.rclass IN (SELECT value FROM json_each(?3))"
+		   " AND a.rowno > ?1 AND a.rowno <= ?4 ORDER BY a.rowno LIMIT ?2",
 };
 
 struct store_reader {
@@ -1216,23 +1225,69 @@ static int store_hand_wanted(struct store_reader *r, int64_t row, store_follow_f
 	return rc;
 }
 
-/* The rows above f->after: whole with RS_ROWS, or heads first with RS_HEAD. */
+/* The rule classes f->classes wants, as a JSON array of their numbers into ids. */
+static int store_follow_classes(struct store_reader *r, const struct store_follow *f, void *ctx,
+				struct vg_buf *ids, struct vg_err *err)
+{
+	sqlite3_stmt *st = r->st[RS_CLASSES];
+	const char *sep = "";
+	int rc;
+
+	while ((rc = vg_db_step(st, "reading the rule classes", err)) == 1) {
+		struct store_alert c = {0};
+		c.rule_id = (unsigned)sqlite3_column_int64(st, 1);
+		c.level = (unsigned)sqlite3_column_int64(st, 2);
+		c.groups = col_text(st, 3);
+		if (c.groups != NULL && c.groups[0] == '\0')
+			c.groups = NULL; /* stored as "" (store_class) */
+		if (!f->classes(ctx, &c))
+			continue;
+		if (vg_buf_printf(ids, "%s%lld", sep, (long long)sqlite3_column_int64(st, 0)) !=
+		    0) {
+			rc = vg_err_set(err, VG_ETOOBIG, "alert store: too many rule classes");
+			break;
+		}
+		sep = ",";
+	}
+	vg_db_reset(st);
+	if (rc == 0 && (vg_buf_putc(ids, ']') != 0))
+		rc = vg_err_set(err, VG_ETOOBIG, "alert store: too many rule classes");
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * The rows above f->after: whole with RS_ROWS, heads first with RS_HEAD,
+ * or, with f->classes, the heads of the wanted classes' rows (RS_HEAD_IN)
+ * up to f->last_row, the others passed over inside SQLite.
+ */
 static int store_follow_rows(struct store_reader *r, struct store_follow *f, store_follow_fn fn,
 			     void *ctx, struct vg_err *err)
 {
-	sqlite3_stmt *st = r->st[f->want != NULL ? RS_HEAD : RS_ROWS];
+	struct vg_buf ids = VG_BUF_INIT(STORE_CLASS_IDS_MAX);
+	enum store_rstmt which = f->classes != NULL ? RS_HEAD_IN
+				 : f->want != NULL  ? RS_HEAD
+						    : RS_ROWS;
+	sqlite3_stmt *st = r->st[which];
 	int rc = 0;
 
+	if (f->classes != NULL) {
+		rc = vg_buf_putc(&ids, '[') == 0 ? store_follow_classes(r, f, ctx, &ids, err)
+						 : VG_ETOOBIG;
+		sqlite3_bind_text(st, 3, vg_buf_cstr(&ids), (int)ids.len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, f->last_row);
+	}
 	sqlite3_bind_int64(st, 1, f->after);
 	sqlite3_bind_int64(st, 2, (int64_t)VG_MIN(f->limit, (size_t)INT64_MAX));
-	while ((rc = vg_db_step(st, "following alerts", err)) == 1) {
+	while (rc == 0 && (rc = vg_db_step(st, "following alerts", err)) == 1) {
 		int64_t row = sqlite3_column_int64(st, 0);
 		struct store_alert head;
-		if (f->want == NULL) {
+		if (which == RS_ROWS) {
 			rc = store_hand(st, row, fn, ctx);
 		} else {
 			store_head(st, &head);
-			rc = f->want(ctx, &head) ? store_hand_wanted(r, row, fn, ctx, err) : 0;
+			rc = f->want == NULL || f->want(ctx, &head)
+				 ? store_hand_wanted(r, row, fn, ctx, err)
+				 : 0;
 		}
 		if (rc != 0)
 			break;
@@ -1240,6 +1295,11 @@ static int store_follow_rows(struct store_reader *r, struct store_follow *f, sto
 		f->seen++;
 	}
 	vg_db_reset(st);
+	sqlite3_clear_bindings(st);
+	vg_buf_free(&ids);
+	/* every row up to the last was examined: the others' classes are not wanted */
+	if (rc == 0 && which == RS_HEAD_IN && f->seen < f->limit && f->last_row > f->through)
+		f->through = f->last_row;
 	return rc < 0 ? rc : 0;
 }
 

@@ -190,7 +190,11 @@ int store_count(struct store_reader *r, const struct store_filter *f, uint64_t *
  * f->limit of them examined. f->want (NULL: every row) sees each row's head
  * first (time, rule id, level, groups, agent id, location; the other
  * fields NULL) and says whether fn gets the whole row, so a follower that
- * wants few alerts does not read the others' JSON. fn returning non-zero
+ * wants few alerts does not read the others' JSON. f->classes (optional)
+ * goes further for a follower whose choice depends on the rule alone: it
+ * sees each rule class once per call (rule id, level and groups set), and
+ * the rows of the classes it refuses are passed over inside SQLite, through
+ * an index, without a head each; then seen counts the other rows only. fn returning non-zero
  * stops before that row. Row numbers only grow while the store holds
  * alerts; retention that empties the store restarts them from 1, so
  * f->last_row gives the highest row number stored (0 when empty): a
@@ -200,12 +204,13 @@ typedef bool (*store_want_fn)(void *ctx, const struct store_alert *head);
 typedef int (*store_follow_fn)(void *ctx, int64_t row, const struct store_alert *a);
 
 struct store_follow {
-	int64_t after;      /* in: the follower's position */
-	size_t limit;       /* in: rows examined at most */
-	store_want_fn want; /* in: NULL = every row */
-	int64_t through;    /* out: the last row examined and not stopped at (or after) */
-	size_t seen;        /* out: rows examined; limit of them: there may be more */
-	int64_t last_row;   /* out: the highest row number stored, 0 when empty */
+	int64_t after;         /* in: the follower's position */
+	size_t limit;          /* in: rows examined at most */
+	store_want_fn want;    /* in: NULL = every row */
+	store_want_fn classes; /* in: NULL = every rule class */
+	int64_t through;       /* out: the last row examined and not stopped at (or after) */
+	size_t seen;           /* out: rows examined; limit of them: there may be more */
+	int64_t last_row;      /* out: the highest row number stored, 0 when empty */
 };
 
 int store_follow(struct store_reader *r, struct store_follow *f, store_follow_fn fn, void *ctx,

@@ -533,6 +533,65 @@ static void test_store__follow_hands_wanted_rows_in_order(void **state)
 	store_reader_close(r);
 }
 
+static bool class_level_5(void *ctx, const struct store_alert *c)
+{
+	struct followed *fo = ctx;
+	fo->heads++; /* here: classes judged */
+	if (c->json != NULL || c->agent_id != NULL || c->location != NULL || c->time_ms != 0)
+		fo->head_had_json = true; /* a class has no row's fields */
+	return c->level == 5;
+}
+
+static bool class_none(void *ctx, const struct store_alert *c)
+{
+	(void)ctx;
+	(void)c;
+	return false;
+}
+
+/* Rows of refused rule classes are passed over in SQLite: the follower sees
+ * each class once and only its classes' rows, and its position still moves
+ * past everything examined. */
+static void test_store__follow_by_rule_class(void **state)
+{
+	struct fixture *f = *state;
+	struct store_reader *r = reader_ok(f->db);
+	struct followed fo = {0};
+
+	/* 40 alerts of 20 rule classes (2 rule ids, 5 levels, 2 group lists);
+	 * level 5 every fifth, from i = 2: rows 3, 8, ..., 38 */
+	add_batch(f->w, 0, 40, 1700000000000, 1);
+	struct store_follow cls = {.after = 0, .limit = 100, .classes = class_level_5};
+	follow_ok(r, &cls, &fo);
+	assert_int_equal(fo.heads, 20); /* each class judged once, not each row */
+	assert_false(fo.head_had_json);
+	assert_int_equal(fo.n, 8);
+	for (size_t k = 0; k < fo.n; k++)
+		assert_int_equal(fo.row[k], 3 + 5 * (int64_t)k);
+	assert_int_equal(cls.seen, 8);
+	assert_int_equal(cls.through, 40);
+
+	/* one row a call: the position stops at the row handed while there may be more */
+	struct store_follow one = {.after = 0, .limit = 1, .classes = class_level_5};
+	memset(&fo, 0, sizeof(fo));
+	for (int k = 0; k <= 8; k++) {
+		follow_ok(r, &one, &fo);
+		assert_int_equal(one.seen, k < 8 ? 1 : 0);
+		assert_int_equal(one.through, k < 8 ? 3 + 5 * k : 40);
+		one.after = one.through;
+	}
+	assert_int_equal(fo.n, 8);
+
+	/* no class wanted: nothing handed, everything passed */
+	struct store_follow none = {.after = 0, .limit = 100, .classes = class_none};
+	memset(&fo, 0, sizeof(fo));
+	follow_ok(r, &none, &fo);
+	assert_int_equal(fo.n, 0);
+	assert_int_equal(none.seen, 0);
+	assert_int_equal(none.through, 40);
+	store_reader_close(r);
+}
+
 static void test_store__alert_from_pipeline_records(void **state)
 {
 	(void)state;
@@ -930,6 +989,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store__follow_hands_wanted_rows_in_order, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store__follow_by_rule_class, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store__alert_from_pipeline_records, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store__bad_paths_give_clear_errors, setup,
