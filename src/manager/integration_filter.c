@@ -82,3 +82,11 @@ bool integration_matches_alert(const struct mgr_integration *i, const struct sto
 		return false;
 	return integration_matches_fields(i, a->location, a->level, a->rule_id, a->groups);
 }
+
+bool integration_matches_class(const struct mgr_integration *i, const struct store_alert *c)
+{
+	struct mgr_integration by_rule = *i; /* a shallow copy, read only */
+
+	by_rule.event_location = NULL;
+	return integration_matches_alert(&by_rule, c);
+}

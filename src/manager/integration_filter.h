@@ -39,4 +39,11 @@ bool integration_matches(const struct mgr_integration *i, const struct an_event 
 /* On an alert read back from the alert store (what the integrator reads). */
 bool integration_matches_alert(const struct mgr_integration *i, const struct store_alert *a);
 
+/*
+ * Whether alerts of a rule class (c: rule id, level and groups only) may
+ * match i: its other filters decide, <event_location> (a field of each
+ * alert) is left for integration_matches_alert.
+ */
+bool integration_matches_class(const struct mgr_integration *i, const struct store_alert *c);
+
 #endif

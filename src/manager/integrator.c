@@ -86,6 +86,13 @@ static bool pull_wants(void *ctx, const struct store_alert *head)
 	return int__vt_wants(p->it, head);
 }
 
+/* The rule classes' rows of no interest are passed over inside the store. */
+static bool pull_classes(void *ctx, const struct store_alert *c)
+{
+	const struct pull *p = ctx;
+	return int__vt_wants_class(p->it, c);
+}
+
 static int pull_one(void *ctx, int64_t row, const struct store_alert *a)
 {
 	struct pull *p = ctx;
@@ -99,7 +106,8 @@ static int pull_one(void *ctx, int64_t row, const struct store_alert *a)
 static int pull_alerts(struct integrator *it, bool *more, struct vg_err *err)
 {
 	struct pull p = {it, 0, err};
-	struct store_follow f = {.limit = INT_ALERTS_BATCH, .want = pull_wants};
+	struct store_follow f = {
+	    .limit = INT_ALERTS_BATCH, .want = pull_wants, .classes = pull_classes};
 	int rc = vt_jobs_cursor_get(it->jobs, INT_CURSOR, &f.after, err);
 
 	*more = false;
@@ -139,6 +147,12 @@ static bool custom_wants(void *ctx, const struct store_alert *head)
 	return integration_matches_alert(p->c->conf, head);
 }
 
+static bool custom_classes(void *ctx, const struct store_alert *c)
+{
+	const struct custom_pick *p = ctx;
+	return integration_matches_class(p->c->conf, c);
+}
+
 /* The first alert the script wants: taken, and the follow stops there. */
 static int custom_pick_one(void *ctx, int64_t row, const struct store_alert *a)
 {
@@ -164,7 +178,8 @@ static int custom_start(struct integrator *it, struct int_custom *c, struct vg_e
 {
 	struct mgr_intrun_opts ro = MGR_INTRUN_OPTS_INIT;
 	struct custom_pick p = {c, 0, NULL, ""};
-	struct store_follow f = {.limit = INT_ALERTS_BATCH, .want = custom_wants};
+	struct store_follow f = {
+	    .limit = INT_ALERTS_BATCH, .want = custom_wants, .classes = custom_classes};
 	int rc = vt_jobs_cursor_get(it->jobs, c->conf->name, &f.after, err);
 
 	if (rc == 0)

@@ -106,6 +106,8 @@ void int__log(struct integrator *it, const struct mgr_intlog_entry *e);
 
 /* Whether a virustotal block takes alert a; its head is enough (store_follow's want). */
 bool int__vt_wants(const struct integrator *it, const struct store_alert *a);
+/* Whether a virustotal block may take alerts of rule class c (store_follow's classes). */
+bool int__vt_wants_class(const struct integrator *it, const struct store_alert *c);
 
 /* A job for alert a, which int__vt_wants took, if it needs a verdict;
  * inside the open transaction. */

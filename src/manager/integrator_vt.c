@@ -224,16 +224,28 @@ static int cache_put(struct integrator *it, const struct vt_answer *a, struct vg
 /* ---------------------------------------------------------------- new alerts */
 
 /* Several virustotal blocks are filters in front of one client: any may match. */
-bool int__vt_wants(const struct integrator *it, const struct store_alert *a)
+/* Does a VirusTotal block match a (an alert, or a rule class when by_class)? */
+static bool vt_blocks_match(const struct integrator *it, const struct store_alert *a, bool by_class)
 {
 	if (it->vt == NULL)
 		return false;
 	for (size_t i = 0; i < it->o.conf->n; i++) {
 		const struct mgr_integration *b = &it->o.conf->items[i];
-		if (b->kind == MGR_INT_VIRUSTOTAL && integration_matches_alert(b, a))
+		if (b->kind == MGR_INT_VIRUSTOTAL &&
+		    (by_class ? integration_matches_class(b, a) : integration_matches_alert(b, a)))
 			return true;
 	}
 	return false;
+}
+
+bool int__vt_wants(const struct integrator *it, const struct store_alert *a)
+{
+	return vt_blocks_match(it, a, false);
+}
+
+bool int__vt_wants_class(const struct integrator *it, const struct store_alert *c)
+{
+	return vt_blocks_match(it, c, true);
 }
 
 int int__vt_take_alert(struct integrator *it, const struct store_alert *a, struct vg_err *err)

@@ -147,6 +147,31 @@ static void test_integration_filter__pipeline_and_store_records(void **state)
 	mgr_integration_conf_free(&c);
 }
 
+/* A rule class has no location: the class test leaves <event_location> to
+ * the alert test and applies every other filter. */
+static void test_integration_filter__class_leaves_location_to_the_alert(void **state)
+{
+	struct mgr_integration_conf c;
+	(void)state;
+
+	parse(&c, "<event_location>^syscheck$</event_location><group>syscheck</group>"
+		  "<level>5</level>");
+	const struct mgr_integration *i = &c.items[0];
+	struct store_alert cls = {.rule_id = 554, .level = 7, .groups = FIM_GROUPS};
+	assert_true(integration_matches_class(i, &cls));
+	assert_false(integration_matches_alert(i, &cls)); /* no location: refused */
+	cls.level = 3;
+	assert_false(integration_matches_class(i, &cls));
+	cls.level = 7;
+	cls.groups = "ossec,web,";
+	assert_false(integration_matches_class(i, &cls));
+	cls.groups = FIM_GROUPS;
+	cls.rule_id = 0;
+	assert_false(integration_matches_class(i, &cls));
+	assert_non_null(i->event_location); /* the block itself is untouched */
+	mgr_integration_conf_free(&c);
+}
+
 /* The seed's block takes the FIM alert and not the VirusTotal one. */
 static void test_integration_filter__seed_block(void **state)
 {
@@ -166,6 +191,7 @@ int main(void)
 	    cmocka_unit_test(test_integration_filter__event_location_osmatch),
 	    cmocka_unit_test(test_integration_filter__and_across_filters),
 	    cmocka_unit_test(test_integration_filter__pipeline_and_store_records),
+	    cmocka_unit_test(test_integration_filter__class_leaves_location_to_the_alert),
 	    cmocka_unit_test(test_integration_filter__seed_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
