@@ -160,14 +160,16 @@ void fim__watch_root_recheck(struct fim_watch *w, struct fim__watch_root *r, boo
 						   FIM_WATCH_CHANGED | FIM_WATCH_DIR);
 			return;
 		}
-		if (r->present) {
+		/* a file or a symlink that takes its place: the caller records it */
+		bool gone = r->present, replaced = false;
+		if (gone) {
 			if (r->backend == FIM_RT_INOTIFY)
 				fim__watch_in_forget_tree(w, r->path, r->len);
 			if (!quiet)
 				fim__watch_changed(w, r->path, r->len,
 						   FIM_WATCH_REMOVED | FIM_WATCH_DIR);
-			/* a file or a symlink took its place: the caller records it */
-			if (!quiet && lstat(r->path, &st) == 0)
+			replaced = lstat(r->path, &st) == 0;
+			if (!quiet && replaced)
 				fim__watch_changed(w, r->path, r->len, FIM_WATCH_CHANGED);
 		}
 		r->present = false;
@@ -175,8 +177,13 @@ void fim__watch_root_recheck(struct fim_watch *w, struct fim__watch_root *r, boo
 		if (r->backend != FIM_RT_INOTIFY)
 			return;
 		fim__watch_in_watch_ancestor(w, r);
-		if (!w_is_dir(r->path, r->follow, &st))
+		if (!w_is_dir(r->path, r->follow, &st)) {
+			/* made after the lstat above but before the ancestor's watch
+			 * was set: inotify said nothing of it */
+			if (!quiet && gone && !replaced && lstat(r->path, &st) == 0)
+				fim__watch_changed(w, r->path, r->len, FIM_WATCH_CHANGED);
 			return;
+		}
 	}
 }
 
