@@ -1231,8 +1231,10 @@ static int store_follow_classes(struct store_reader *r, const struct store_follo
 {
 	sqlite3_stmt *st = r->st[RS_CLASSES];
 	const char *sep = "";
-	int rc;
+	int rc = 0;
 
+	if (vg_buf_putc(ids, '[') != 0)
+		return vg_err_set(err, VG_ETOOBIG, "alert store: too many rule classes");
 	while ((rc = vg_db_step(st, "reading the rule classes", err)) == 1) {
 		struct store_alert c = {0};
 		c.rule_id = (unsigned)sqlite3_column_int64(st, 1);
@@ -1271,8 +1273,7 @@ static int store_follow_rows(struct store_reader *r, struct store_follow *f, sto
 	int rc = 0;
 
 	if (f->classes != NULL) {
-		rc = vg_buf_putc(&ids, '[') == 0 ? store_follow_classes(r, f, ctx, &ids, err)
-						 : VG_ETOOBIG;
+		rc = store_follow_classes(r, f, ctx, &ids, err);
 		sqlite3_bind_text(st, 3, vg_buf_cstr(&ids), (int)ids.len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, f->last_row);
 	}

@@ -194,11 +194,12 @@ int store_count(struct store_reader *r, const struct store_filter *f, uint64_t *
  * goes further for a follower whose choice depends on the rule alone: it
  * sees each rule class once per call (rule id, level and groups set), and
  * the rows of the classes it refuses are passed over inside SQLite, through
- * an index, without a head each; then seen counts the other rows only. fn returning non-zero
- * stops before that row. Row numbers only grow while the store holds
- * alerts; retention that empties the store restarts them from 1, so
- * f->last_row gives the highest row number stored (0 when empty): a
- * follower whose position is above it should start over.
+ * an index, without a head each; seen then counts the wanted classes'
+ * rows. fn returning non-zero stops before that row. Row numbers only
+ * grow while the store holds alerts; retention that empties the store
+ * restarts them from 1, so f->last_row gives the highest row number
+ * stored (0 when empty): a follower whose position is above it should
+ * start over.
  */
 typedef bool (*store_want_fn)(void *ctx, const struct store_alert *head);
 typedef int (*store_follow_fn)(void *ctx, int64_t row, const struct store_alert *a);
