@@ -37,6 +37,7 @@
 #define POOL_QUEUE_PER_WORKER_MAX 1024
 #define POOL_QUEUE_PER_WORKER_MIN 16
 #define POOL_TAKE_MAX 16                /* jobs a worker takes per lock round */
+#define POOL_RIDE_MAX (1u << 20)        /* bytes of the next job a finished one may wait for */
 #define POOL_PARALLEL_MIN (64ull << 20) /* split digests over 2 threads above */
 
 struct fim_pool {
@@ -205,8 +206,11 @@ static void pool_put_done(struct fim_pool *p, struct fim_job *first, struct fim_
 
 /*
  * Hash a taken run of jobs. Each finished job goes to the done list at once
- * when the lock is free (a realtime event waits for no other file), else it
- * rides with the next one: a worker never sleeps on the lock mid-run.
+ * when the lock is free, else it rides with the next one if that one is
+ * short: a worker does not sleep on the lock between small files, and a
+ * finished file never waits for a long one (a realtime event stays prompt).
+ * Lazily walked files have no size yet: they come from a first scan, which
+ * emits no events.
  */
 static void pool_run(struct fim_pool *p, struct fim_hasher *h, struct fim_job *job)
 {
@@ -224,10 +228,11 @@ static void pool_run(struct fim_pool *p, struct fim_hasher *h, struct fim_job *j
 		last = job;
 		n++;
 		job = next;
-		if (job == NULL) {
-			pthread_mutex_lock(&p->lock); /* kept for the next take */
-		} else if (pthread_mutex_trylock(&p->lock) != 0) {
-			continue;
+		if (job != NULL && job->entry.size < POOL_RIDE_MAX) {
+			if (pthread_mutex_trylock(&p->lock) != 0)
+				continue;
+		} else {
+			pthread_mutex_lock(&p->lock); /* kept for the next take when the run ends */
 		}
 		pool_put_done(p, first, last, n);
 		first = last = NULL;
