@@ -163,7 +163,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int have_n = 0, have_s = 0;
 
 	*o = (struct opts){.mix = {60, 30, 10}, .prefix = "/srv/data"};
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* option, value */
 		const char *a = argv[i];
 		char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int rc;
@@ -186,7 +186,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		if (rc != 0)
 			return -1;
-		i++;
 	}
 	return have_n && have_s ? 0 : -1;
 }

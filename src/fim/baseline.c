@@ -105,8 +105,9 @@ static const char *const bl_sql[ST_COUNT_ALL_STMTS] = {
     [ST_RANGE] = "SELECT " BL_COLS " FROM file_entry WHERE path >= ?1 AND path < ?2 "
 		 "ORDER BY path",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-    [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-		    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    /* parenthesised: one statement split over two lines, not two elements */
+    [ST_META_SET] = ("INSERT INTO meta (key, value) VALUES (?1, ?2) "
+		     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     [ST_OUTBOX_ADD] = "INSERT INTO outbox (seq, event) VALUES (?1, ?2)",
     [ST_OUTBOX_ALL] = "SELECT seq, event FROM outbox ORDER BY seq",
     [ST_OUTBOX_TRIM] = "DELETE FROM outbox WHERE seq <= ?1",

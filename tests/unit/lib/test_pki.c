@@ -596,8 +596,8 @@ static void test_pki__garbage_csr_refused_cleanly(void **state)
 	const char *junk[] = {
 	    "hello",
 	    "-----BEGIN CERTIFICATE REQUEST-----\n!!!!\n-----END CERTIFICATE REQUEST-----\n",
-	    "-----BEGIN CERTIFICATE REQUEST-----\nMIIBADCBpwIBADBF\n"
-	    "-----END CERTIFICATE REQUEST-----\n",
+	    ("-----BEGIN CERTIFICATE REQUEST-----\nMIIBADCBpwIBADBF\n"
+	     "-----END CERTIFICATE REQUEST-----\n"),
 	};
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
 		vg_err_clear(&err);
