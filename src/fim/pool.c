@@ -5,8 +5,9 @@
  * sections are a few pointer moves. It was still contended with three
  * threads taking it twice per small file (workers slept on it ~8% of a
  * baseline scan), so a worker takes a share of the queue per round and
- * hands finished jobs back without ever waiting for the lock mid-run, and
- * the owner looks at an atomic count before locking for the done list.
+ * hands finished jobs back without waiting for the lock between small
+ * files (pool_run), and the owner looks at an atomic count before locking
+ * for the done list.
  */
 #include "fim/pool.h"
 
@@ -30,9 +31,9 @@
  * Queued jobs per worker: deep enough that the workers never starve while
  * the submitting thread waits for a core (3 threads on 2 cores, and the
  * thread's SQLite commits): 1024 scan corpus A ~5% faster than 256
- * (medians of 6, interleaved). Each queued job may hold an open file, so
- * the queue takes at most half of RLIMIT_NOFILE (the daemons raise it to
- * the hard limit: lib/daemon.h).
+ * (medians of 6, interleaved). Each queued job may hold an open directory
+ * (fim_job_open_at), so the queue takes at most half of RLIMIT_NOFILE (the
+ * daemons raise it to the hard limit: lib/daemon.h).
  */
 #define POOL_QUEUE_PER_WORKER_MAX 1024
 #define POOL_QUEUE_PER_WORKER_MIN 16

@@ -802,6 +802,13 @@ static const char *col_text(sqlite3_stmt *st, int col)
 	return (const char *)sqlite3_column_text(st, col);
 }
 
+/* A rule class's groups column: NULL for none (stored as "", store_class). */
+static const char *col_groups(sqlite3_stmt *st, int col)
+{
+	const char *g = col_text(st, col);
+	return g != NULL && g[0] != '\0' ? g : NULL;
+}
+
 /*
  * One pruning transaction: collect up to a chunk of old alerts first (the
  * select must be finished before its rows are deleted), then delete them.
@@ -1192,9 +1199,7 @@ static void store_head(sqlite3_stmt *st, struct store_alert *a)
 	a->level = (unsigned)sqlite3_column_int64(st, 3);
 	a->agent_id = col_text(st, 4);
 	a->location = col_text(st, 5);
-	a->groups = col_text(st, 6);
-	if (a->groups != NULL && a->groups[0] == '\0')
-		a->groups = NULL; /* stored as "" (store_class) */
+	a->groups = col_groups(st, 6);
 }
 
 /* The row st is on (STORE_COLS) to fn: 1 when fn stops. */
@@ -1231,30 +1236,24 @@ static int store_follow_classes(struct store_reader *r, const struct store_follo
 {
 	sqlite3_stmt *st = r->st[RS_CLASSES];
 	const char *sep = "";
-	int rc = 0;
+	int over = vg_buf_putc(ids, '['), rc = 0;
 
-	if (vg_buf_putc(ids, '[') != 0)
-		return vg_err_set(err, VG_ETOOBIG, "alert store: too many rule classes");
-	while ((rc = vg_db_step(st, "reading the rule classes", err)) == 1) {
-		struct store_alert c = {0};
-		c.rule_id = (unsigned)sqlite3_column_int64(st, 1);
-		c.level = (unsigned)sqlite3_column_int64(st, 2);
-		c.groups = col_text(st, 3);
-		if (c.groups != NULL && c.groups[0] == '\0')
-			c.groups = NULL; /* stored as "" (store_class) */
-		if (!f->classes(ctx, &c))
-			continue;
-		if (vg_buf_printf(ids, "%s%lld", sep, (long long)sqlite3_column_int64(st, 0)) !=
-		    0) {
-			rc = vg_err_set(err, VG_ETOOBIG, "alert store: too many rule classes");
-			break;
+	while (over == 0 && (rc = vg_db_step(st, "reading the rule classes", err)) == 1) {
+		struct store_alert c = {.rule_id = (unsigned)sqlite3_column_int64(st, 1),
+					.level = (unsigned)sqlite3_column_int64(st, 2),
+					.groups = col_groups(st, 3)};
+		if (f->classes(ctx, &c)) {
+			over = vg_buf_printf(ids, "%s%lld", sep,
+					     (long long)sqlite3_column_int64(st, 0));
+			sep = ",";
 		}
-		sep = ",";
 	}
 	vg_db_reset(st);
-	if (rc == 0 && (vg_buf_putc(ids, ']') != 0))
-		rc = vg_err_set(err, VG_ETOOBIG, "alert store: too many rule classes");
-	return rc < 0 ? rc : 0;
+	if (rc < 0)
+		return rc;
+	if (over == 0)
+		over = vg_buf_putc(ids, ']');
+	return over == 0 ? 0 : vg_err_set(err, VG_ETOOBIG, "alert store: too many rule classes");
 }
 
 /*
